@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The one test command (README: `npm ci && npm test`). Installs and starts what it needs itself:
+# Debian packages the tests use, the Kafka jars (through infra), a real broker and Redis (jest global setup).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test: installing Debian packages: ${need_apt[*]}" >&2
+    (apt-get install -y -qq "${need_apt[@]}" >/dev/null 2>&1) || { apt-get update -qq >/dev/null && apt-get install -y -qq "${need_apt[@]}" >/dev/null; }
+  else
+    echo "test: missing ${need_apt[*]}; install them (sudo apt-get install ${need_apt[*]}) and rerun" >&2
+    exit 1
+  fi
+fi
+
+echo "== build and type-check"
+npx tsc -p tsconfig.build.json
+date +%s%3N > dist/.build-stamp
+npx tsc -p tsconfig.json --noEmit
+
+echo "== layering: no circular imports, no upward imports"
+node scripts/check-imports.js
+
+echo "== unit tests"
+npx jest --selectProjects unit --ci
+
+echo "== integration tests (real Kafka broker and Redis)"
+npx jest --selectProjects integration --ci --runInBand
