@@ -21,6 +21,18 @@ export interface ChangelogSink {
 /** Per-store counters a metered store reports to; the runtime binds it to prom-client. */
 export interface StoreMetricsRecorder {
   recordLatency (operation: 'get' | 'put' | 'delete' | 'range' | 'commit' | 'restore', store: string, seconds: number): void
+  /** a write the store refused on purpose (a window already past retention); Kafka Streams' dropped-records */
+  recordDroppedRecord? (store: string, reason: 'expired-window'): void
+}
+
+/**
+ * Memory bounds for persistent (RocksDB) engines, per store instance (one per store per task).
+ * The runtime passes its `rocksdb` config here; a store supplier's own options win over it.
+ * See state/rocksdb/rocksdb-config.ts and docs/state.md for the defaults and the memory formula.
+ */
+export interface RocksDBMemoryOptions {
+  blockCacheBytes?: number
+  writeBufferBytes?: number
 }
 
 export interface StateStoreContext {
@@ -34,6 +46,8 @@ export interface StateStoreContext {
   readonly changelogTopic?: string
   readonly changelogSink?: ChangelogSink
   readonly metrics?: StoreMetricsRecorder
+  /** memory bounds for persistent engines; defaults apply when absent */
+  readonly rocksdb?: RocksDBMemoryOptions
   /** record timestamp to stamp changelog records with (the current record's) */
   currentTimestamp (): number
 }
@@ -118,5 +132,10 @@ export interface StoreBuilder<S extends StateStore = StateStore> {
   readonly loggingEnabled: boolean
   readonly keySerde: Serde<unknown>
   readonly valueSerde: Serde<unknown>
+  /**
+   * topic configs for the changelog topic the runtime creates (e.g. window stores ask for
+   * cleanup.policy=compact,delete and a retention.ms); absent or empty means plain compaction
+   */
+  readonly changelogConfig?: Readonly<Record<string, string>>
   build (): S
 }
