@@ -7,10 +7,16 @@
  * first), and a `Map` gives the point reads. Order is kept in a chunked sorted array — a list of sorted runs
  * of at most CHUNK_MAX keys — so an insert moves at most CHUNK_MAX pointers instead of the whole key set,
  * and a range scan is two binary searches plus a walk.
+ *
+ * New keys are ordered lazily: they wait in `pending` until the next ordered read, which sorts them once and
+ * merges them in. A transaction's write buffer that is only read point-wise is thus sorted once, at commit,
+ * instead of once per put.
  */
 import { DevtripError } from '../../events/errors'
 
 const CHUNK_MAX = 512
+/** runs built in bulk are half full, so later single inserts rarely split them at once */
+const CHUNK_FILL = CHUNK_MAX >>> 1
 
 export function toKeyString (key: Buffer): string {
   return key.toString('latin1')
@@ -25,6 +31,8 @@ export class SortedBytesMap<V> {
   private readonly entries = new Map<string, Entry<V>>()
   /** sorted runs; every key of chunks[i] is smaller than every key of chunks[i + 1]; no run is empty */
   private chunks: string[][] = []
+  /** keys in `entries` not yet in `chunks` */
+  private readonly pending = new Set<string>()
 
   get size (): number {
     return this.entries.size
@@ -47,18 +55,19 @@ export class SortedBytesMap<V> {
       return
     }
     this.entries.set(k, { key, value })
-    this.insertOrdered(k)
+    this.pending.add(k)
   }
 
   delete (key: Buffer): boolean {
     const k = toKeyString(key)
     if (!this.entries.delete(k)) return false
-    this.removeOrdered(k)
+    if (!this.pending.delete(k)) this.removeOrdered(k)
     return true
   }
 
   clear (): void {
     this.entries.clear()
+    this.pending.clear()
     this.chunks = []
   }
 
@@ -84,6 +93,7 @@ export class SortedBytesMap<V> {
   }
 
   private walk (from: Buffer | undefined, to: Buffer | undefined, visit: (k: string) => void): void {
+    this.orderPending()
     const lo = from === undefined ? undefined : toKeyString(from)
     const hi = to === undefined ? undefined : toKeyString(to)
     if (lo !== undefined && hi !== undefined && lo > hi) return
@@ -97,6 +107,29 @@ export class SortedBytesMap<V> {
         visit(k)
       }
     }
+  }
+
+  /** merges the pending keys into the chunks: one at a time when few, by one sort-and-rebuild when many */
+  private orderPending (): void {
+    if (this.pending.size === 0) return
+    const fresh = [...this.pending].sort()
+    this.pending.clear()
+    if (fresh.length * 8 < this.entries.size - fresh.length) {
+      for (const k of fresh) this.insertOrdered(k)
+      return
+    }
+    const merged: string[] = new Array(this.entries.size)
+    let n = 0
+    let f = 0
+    for (const chunk of this.chunks) {
+      for (const k of chunk) {
+        while (f < fresh.length && fresh[f] < k) merged[n++] = fresh[f++]
+        merged[n++] = k
+      }
+    }
+    while (f < fresh.length) merged[n++] = fresh[f++]
+    this.chunks = []
+    for (let i = 0; i < n; i += CHUNK_FILL) this.chunks.push(merged.slice(i, Math.min(n, i + CHUNK_FILL)))
   }
 
   /** index of the chunk a key belongs in: the last chunk whose first key is <= k (0 when none) */
