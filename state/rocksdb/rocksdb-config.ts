@@ -12,7 +12,8 @@
  *    RocksDB's process-wide default Env (every store in the process shares it; the last open sets it).
  *
  * Worst-case memory of one store ≈ blockCacheBytes + 6 × writeBufferBytes (+ the tiny meta column family);
- * in steady state ≈ blockCacheBytes + 2 × writeBufferBytes. Multiply by (stores × tasks) on an instance.
+ * in steady state ≈ blockCacheBytes + 3 × writeBufferBytes (one active memtable, up to two immutable ones
+ * waiting to be merged into one flush). Multiply by (stores × tasks) on an instance.
  */
 import Ajv from 'ajv'
 import { DevtripError } from '../../events/errors'
