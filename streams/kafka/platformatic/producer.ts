@@ -1,0 +1,300 @@
+/**
+ * KafkaProducer on @platformatic/kafka's Producer.
+ *
+ * What the library gives us: idempotent produce (producer id, epochs, sequence numbers), InitProducerId,
+ * AddPartitionsToTxn and EndTxn through its `beginTransaction()` → Transaction → `commit()`/`abort()`.
+ * What this adapter adds on top:
+ *   - partitioning done here with the Java client's murmur2 rule (the library's default hashes differently);
+ *   - per-record offsets (the library reports one base offset per partition);
+ *   - all calls serialized: the library assigns sequence numbers and registers transaction partitions
+ *     assuming one send at a time, and two concurrent sends could break either;
+ *   - chunking, so one `send` never builds a produce request over the broker's message size limit;
+ *   - `initTransactions()` as a call of its own (the library inits lazily on the first transaction; a zombie
+ *     must be fenced as soon as its successor starts);
+ *   - `sendOffsetsToTransaction` with raw AddOffsetsToTxn + TxnOffsetCommit carrying the consumer's generation,
+ *     member id and group instance id in one request (KIP-447);
+ *   - empty transactions end locally: the broker answers EndTxn for a transaction that never registered a
+ *     partition with INVALID_TXN_STATE;
+ *   - the transaction timeout: the library sends its `timeout` option as InitProducerId's transaction timeout
+ *     (and as the produce acks timeout), so `timeout` is set to `transactionTimeoutMs`.
+ */
+import { DevtripError } from '../../../events/errors'
+import type { ResolvedConnectionOptions, ResolvedProducerOptions } from '../options'
+import { partitionForKey } from '../partitioner'
+import type { ConsumerGroupMetadata, KafkaProducer, ProducerRecord, RecordMetadata, TopicPartitionOffset } from '../port'
+import { topicPartitionKey } from '../port'
+import { checkGroupMetadata, checkOffsets, checkProducerRecords } from '../validation'
+import { translateError } from './errors'
+import { kafka, type Platformatic } from './library'
+import { RawClient } from './raw-client'
+
+/** One produce request carries at most about this many bytes of records (the broker's default limit is 1 MiB). */
+const CHUNK_BYTES = 512 * 1024
+/** bytes a record costs beyond its key, value and headers (lengths, deltas, attributes) */
+const RECORD_OVERHEAD = 24
+
+/** The library's Transaction class is not exported by name; this is the type `beginTransaction()` resolves to. */
+type LibraryTransaction = Awaited<ReturnType<Platformatic.Producer['beginTransaction']>>
+
+type State = 'uninitialized' | 'ready' | 'in-transaction' | 'fenced' | 'closed'
+
+interface PlannedRecord {
+  readonly index: number
+  readonly message: Platformatic.MessageToProduce
+  readonly size: number
+}
+
+export class PlatformaticProducer implements KafkaProducer {
+  readonly transactionalId: string | null
+  private readonly lib: Platformatic.Producer
+  private readonly raw: RawClient
+  private state: State
+  private transaction: LibraryTransaction | undefined
+  /** whether the open transaction registered anything with the coordinator (partitions or a group) */
+  private transactionHasWork = false
+  private readonly transactionGroups = new Set<string>()
+  private readonly roundRobin = new Map<string, number>()
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor (connection: ResolvedConnectionOptions, options: ResolvedProducerOptions) {
+    const compression = kafka.compressionsAlgorithms[options.compression]
+    if (!compression.available) {
+      throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `invalid producer options: /compression "${options.compression}" is not available on Node ${process.version}`)
+    }
+    this.transactionalId = options.transactionalId
+    const clientId = options.clientId ?? `${connection.clientId}-producer`
+    this.lib = new kafka.Producer({
+      clientId,
+      bootstrapBrokers: [...connection.brokers],
+      idempotent: true,
+      acks: kafka.ProduceAcks.ALL,
+      compression: options.compression,
+      // "no producer id yet": the library would otherwise send 0/0 in InitProducerId, which the coordinator
+      // takes as a claim to be producer 0, epoch 0 and answers with PRODUCER_FENCED for any transactional id
+      // that already exists (KIP-360)
+      producerId: -1n,
+      producerEpoch: -1,
+      ...(options.transactionalId === null ? {} : { transactionalId: options.transactionalId }),
+      timeout: options.transactionTimeoutMs,
+      requestTimeout: connection.requestTimeoutMs,
+      connectTimeout: connection.connectTimeoutMs,
+      retries: 20,
+      retryDelay: (_client, _operation, attempt) => Math.min(50 * 2 ** attempt, 1000),
+      autocreateTopics: false
+    })
+    this.raw = new RawClient(this.lib, { ...connection, clientId })
+    this.state = options.transactionalId === null ? 'ready' : 'uninitialized'
+  }
+
+  async send (records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    checkProducerRecords('send', records)
+    return this.serialized('send', async () => {
+      this.assertUsable('send')
+      if (this.transactionalId !== null && this.state !== 'in-transaction') {
+        throw this.stateError('send', 'a transactional producer can only send inside a transaction: call beginTransaction() first')
+      }
+      if (records.length === 0) return []
+      const planned = await this.plan(records)
+      const result: RecordMetadata[] = new Array(records.length)
+      for (const chunk of chunks(planned)) {
+        if (this.transaction !== undefined) this.transactionHasWork = true
+        const messages = chunk.map((p) => p.message)
+        const produced: Platformatic.ProduceResult = this.transaction !== undefined
+          ? await this.transaction.send({ messages })
+          : await this.lib.send({ messages })
+        const baseOffsets = new Map<string, bigint>((produced.offsets ?? []).map((o) => [topicPartitionKey(o), o.offset]))
+        const nextIndex = new Map<string, bigint>()
+        for (const p of chunk) {
+          const tp = { topic: p.message.topic, partition: p.message.partition! }
+          const key = topicPartitionKey(tp)
+          const base = baseOffsets.get(key)
+          if (base === undefined) throw new DevtripError('DEVTRIP_KAFKA', `send: the broker reported no offset for ${key}`, { canRetry: true })
+          const delta = nextIndex.get(key) ?? 0n
+          nextIndex.set(key, delta + 1n)
+          result[p.index] = { ...tp, offset: base + delta }
+        }
+      }
+      return result
+    })
+  }
+
+  initTransactions (): Promise<void> {
+    return this.serialized('initTransactions', async () => {
+      this.assertTransactional('initTransactions')
+      this.assertUsable('initTransactions')
+      if (this.state !== 'uninitialized') throw this.stateError('initTransactions', 'transactions are already initialized')
+      // beginTransaction() finds the coordinator and sends InitProducerId (bumping the epoch, which fences
+      // any older producer with this id and aborts what it left open); cancel() then ends it locally.
+      const transaction = await this.lib.beginTransaction()
+      await transaction.cancel()
+      this.state = 'ready'
+    })
+  }
+
+  beginTransaction (): Promise<void> {
+    return this.serialized('beginTransaction', async () => {
+      this.assertTransactional('beginTransaction')
+      this.assertUsable('beginTransaction')
+      if (this.state === 'uninitialized') throw this.stateError('beginTransaction', 'call initTransactions() first')
+      if (this.state === 'in-transaction') throw this.stateError('beginTransaction', 'a transaction is already open')
+      this.transaction = await this.lib.beginTransaction()
+      this.transactionHasWork = false
+      this.transactionGroups.clear()
+      this.state = 'in-transaction'
+    })
+  }
+
+  async sendOffsetsToTransaction (offsets: readonly TopicPartitionOffset[], group: ConsumerGroupMetadata): Promise<void> {
+    checkOffsets('sendOffsetsToTransaction', offsets)
+    checkGroupMetadata('sendOffsetsToTransaction', group)
+    return this.serialized('sendOffsetsToTransaction', async () => {
+      this.assertTransactional('sendOffsetsToTransaction')
+      this.assertUsable('sendOffsetsToTransaction')
+      if (this.state !== 'in-transaction') throw this.stateError('sendOffsetsToTransaction', 'no transaction is open')
+      if (offsets.length === 0) return
+      const transactionalId = this.transactionalId!
+      const producerId = this.lib.producerId
+      const producerEpoch = this.lib.producerEpoch
+      if (producerId === undefined || producerEpoch === undefined) {
+        throw new DevtripError('DEVTRIP_KAFKA', 'sendOffsetsToTransaction: the producer has no producer id (was it fenced?)')
+      }
+      if (!this.transactionGroups.has(group.groupId)) {
+        this.transactionHasWork = true
+        await this.raw.withRetry('sendOffsetsToTransaction', async () => {
+          const connection = await this.raw.coordinatorConnection('transaction', transactionalId)
+          await this.raw.request<[string, bigint, number, string], unknown>('AddOffsetsToTxn', connection, transactionalId, producerId, producerEpoch, group.groupId)
+        }, { coordinator: ['transaction', transactionalId] })
+        this.transactionGroups.add(group.groupId)
+      }
+      const topics = new Map<string, Platformatic.txnOffsetCommitV4.TxnOffsetCommitRequestPartition[]>()
+      for (const o of offsets) {
+        const list = topics.get(o.topic) ?? []
+        list.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: null })
+        topics.set(o.topic, list)
+      }
+      const request: Platformatic.txnOffsetCommitV4.TxnOffsetCommitRequestTopic[] = [...topics].map(([name, partitions]) => ({ name, partitions }))
+      await this.raw.withRetry('sendOffsetsToTransaction', async () => {
+        const connection = await this.raw.coordinatorConnection('group', group.groupId)
+        await this.raw.request<[string, string, bigint, number, number, string, string | null, typeof request], unknown>(
+          'TxnOffsetCommit', connection, transactionalId, group.groupId, producerId, producerEpoch,
+          group.generationId, group.memberId, group.groupInstanceId, request)
+      }, { coordinator: ['group', group.groupId] })
+    })
+  }
+
+  commitTransaction (): Promise<void> {
+    return this.endTransaction('commitTransaction', true)
+  }
+
+  abortTransaction (): Promise<void> {
+    return this.endTransaction('abortTransaction', false)
+  }
+
+  async close (): Promise<void> {
+    if (this.state === 'closed') return
+    // wait for calls already queued, whatever their outcome
+    await this.queue.catch(() => undefined)
+    if (this.state === 'in-transaction' && this.transactionHasWork) {
+      // best effort: if it fails the coordinator aborts the transaction at its timeout, or when the next
+      // producer with this transactional id calls initTransactions()
+      await this.transaction?.abort().catch(() => undefined)
+    }
+    this.state = 'closed'
+    this.transaction = undefined
+    await this.raw.close().catch((error: unknown) => { throw translateError(error, 'close') })
+  }
+
+  private endTransaction (operation: string, commit: boolean): Promise<void> {
+    return this.serialized(operation, async () => {
+      this.assertTransactional(operation)
+      this.assertUsable(operation)
+      if (this.state !== 'in-transaction' || this.transaction === undefined) throw this.stateError(operation, 'no transaction is open')
+      const transaction = this.transaction
+      if (!this.transactionHasWork) await transaction.cancel()
+      else if (commit) await transaction.commit()
+      else await transaction.abort()
+      // on failure the transaction stays open: a retriable failure can be retried, anything else aborted
+      this.transaction = undefined
+      this.state = 'ready'
+    })
+  }
+
+  /** Assigns every record its partition (the Java default partitioner for keyed records) and library form. */
+  private async plan (records: readonly ProducerRecord[]): Promise<PlannedRecord[]> {
+    const topics = [...new Set(records.map((r) => r.topic))]
+    const metadata = await this.raw.existingTopicsMetadata('send', topics)
+    return records.map((r, index) => {
+      const count = metadata.topics.get(r.topic)?.partitionsCount
+      if (count === undefined) throw new DevtripError('DEVTRIP_UNKNOWN_TOPIC', `send: topic "${r.topic}" does not exist`, { details: { topic: r.topic } })
+      let partition = r.partition
+      if (partition === undefined) {
+        if (r.key !== undefined && r.key !== null) partition = partitionForKey(r.key, count)
+        else {
+          const next = this.roundRobin.get(r.topic) ?? 0
+          this.roundRobin.set(r.topic, next + 1)
+          partition = next % count
+        }
+      } else if (partition >= count) {
+        throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `send: /records/${index}/partition ${partition} does not exist (topic "${r.topic}" has ${count})`)
+      }
+      let size = RECORD_OVERHEAD + (r.key?.length ?? 0) + (r.value?.length ?? 0)
+      const headers = new Map<Buffer, Buffer>()
+      for (const [name, value] of r.headers ?? []) {
+        // distinct Buffer objects are distinct Map keys, so repeated header names survive
+        const nameBytes = Buffer.from(name, 'utf8')
+        headers.set(nameBytes, value as Buffer)
+        size += nameBytes.length + (value?.length ?? 0) + 4
+      }
+      const message: Platformatic.MessageToProduce = {
+        topic: r.topic,
+        partition,
+        key: r.key ?? undefined,
+        value: r.value ?? undefined,
+        headers,
+        timestamp: BigInt(r.timestamp ?? Date.now())
+      }
+      return { index, message, size }
+    })
+  }
+
+  private serialized<T> (operation: string, work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work).catch((error: unknown) => {
+      const translated = translateError(error, operation)
+      if (translated.code === 'DEVTRIP_KAFKA_FENCED') this.state = 'fenced'
+      throw translated
+    })
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  private assertUsable (operation: string): void {
+    if (this.state === 'closed') throw new DevtripError('DEVTRIP_CLOSED', `${operation}: the producer is closed`)
+    if (this.state === 'fenced') {
+      throw new DevtripError('DEVTRIP_KAFKA_FENCED', `${operation}: the producer was fenced by a newer one with transactional id "${this.transactionalId}"; close it and create a new one`)
+    }
+  }
+
+  private assertTransactional (operation: string): void {
+    if (this.transactionalId === null) throw this.stateError(operation, 'the producer is not transactional (create it with a transactionalId)')
+  }
+
+  private stateError (operation: string, problem: string): DevtripError {
+    return new DevtripError('DEVTRIP_INVALID_OPTIONS', `${operation}: ${problem}`, { details: { operation, state: this.state } })
+  }
+}
+
+/** Splits planned records into runs of at most CHUNK_BYTES (a single bigger record travels alone). */
+function * chunks (planned: readonly PlannedRecord[]): Generator<PlannedRecord[]> {
+  let current: PlannedRecord[] = []
+  let bytes = 0
+  for (const p of planned) {
+    if (current.length > 0 && bytes + p.size > CHUNK_BYTES) {
+      yield current
+      current = []
+      bytes = 0
+    }
+    current.push(p)
+    bytes += p.size
+  }
+  if (current.length > 0) yield current
+}
