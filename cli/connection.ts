@@ -1,0 +1,54 @@
+/**
+ * Where the CLI finds Kafka and Redis, the same way for every command:
+ *   1. the command's option (--brokers / --redis-url), when given;
+ *   2. the environment (KAFKA_BROKERS / REDIS_URL);
+ *   3. the `infra.env` file `infra up` wrote (in $DEVTRIP_LOCAL_DIR, else <project>/.local).
+ * Nothing found is an error that says how to get an address.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { infraPaths, parseEnvFile, splitBrokers } from './infra'
+import { CliError, EXIT_USAGE } from './output'
+
+const INFRA_HINT = 'run `bin/devtrip-streams infra up` first'
+
+function fromEnvFile (key: string): { value: string | undefined, file: string } {
+  const file = infraPaths().envFile
+  if (!existsSync(file)) return { value: undefined, file }
+  const value = parseEnvFile(readFileSync(file, 'utf8'))[key]?.trim()
+  return { value: value === '' ? undefined : value, file }
+}
+
+function lookup (key: string, option: string | undefined): string | undefined {
+  if (option !== undefined && option.trim() !== '') return option.trim()
+  const env = process.env[key]?.trim()
+  if (env !== undefined && env !== '') return env
+  return fromEnvFile(key).value
+}
+
+/** The Kafka bootstrap brokers ("host:port" each). */
+export function resolveBrokers (option?: string): string[] {
+  const value = lookup('KAFKA_BROKERS', option)
+  if (value === undefined) {
+    throw new CliError(`no Kafka broker address: no --brokers, no KAFKA_BROKERS, and no ${fromEnvFile('KAFKA_BROKERS').file}`,
+      `${INFRA_HINT} (or pass --brokers host:port / set KAFKA_BROKERS)`)
+  }
+  const brokers = splitBrokers(value)
+  const bad = brokers.filter((b) => !/^[^\s:]+:[0-9]{1,5}$/.test(b))
+  if (brokers.length === 0 || bad.length > 0) {
+    throw new CliError(`invalid Kafka broker address ${JSON.stringify(value)}`, 'give host:port pairs separated by commas, e.g. 127.0.0.1:19092', EXIT_USAGE)
+  }
+  return brokers
+}
+
+/** The Redis URL (redis://host:port). */
+export function resolveRedisUrl (option?: string): string {
+  const value = lookup('REDIS_URL', option)
+  if (value === undefined) {
+    throw new CliError(`no Redis address: no --redis-url, no REDIS_URL, and no ${fromEnvFile('REDIS_URL').file}`,
+      `${INFRA_HINT} (or pass --redis-url redis://host:port / set REDIS_URL)`)
+  }
+  if (!/^rediss?:\/\/\S+$/.test(value)) {
+    throw new CliError(`invalid Redis URL ${JSON.stringify(value)}`, 'give a redis://host:port URL', EXIT_USAGE)
+  }
+  return value
+}
