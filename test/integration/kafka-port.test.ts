@@ -285,6 +285,23 @@ describe('transactions', () => {
     // the zombie's open transaction was aborted when the newer producer initialized
     expect((await readAll([{ topic, partition: 0 }])).map((r) => text(r.value))).toEqual(['from-newer'])
   })
+  test('transactionTimeoutMs reaches the coordinator: an overdue transaction is aborted and its producer fenced', async () => {
+    const topic = await createTopic(name('tx-timeout'), 1)
+    const producer = track(kafka.createProducer({ transactionalId: name('tx-timeout'), transactionTimeoutMs: 1000 }))
+    await producer.initTransactions()
+    await producer.beginTransaction()
+    await producer.send([{ topic, value: Buffer.from('too-late') }])
+    // the broker looks for overdue transactions every transaction.abort.timed.out.transaction.cleanup.interval.ms
+    // (1 s on the test and dev brokers); with the 60 s default timeout nothing would happen here
+    const high = await admin.listOffsets([{ topic, partition: 0 }], 'latest', 'read_uncommitted')
+    const deadline = Date.now() + 20_000
+    while ((await admin.listOffsets([{ topic, partition: 0 }], 'latest', 'read_committed'))[0]!.offset < high[0]!.offset) {
+      if (Date.now() > deadline) throw new Error('the coordinator did not abort the overdue transaction')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    await expect(producer.commitTransaction()).rejects.toMatchObject({ code: 'DEVTRIP_KAFKA_FENCED' })
+    expect(await readAll([{ topic, partition: 0 }])).toEqual([])
+  })
 })
 
 describe('group consumer', () => {
