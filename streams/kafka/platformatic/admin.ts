@@ -5,7 +5,7 @@
  *   - createTopics sends one request per topic (topics differ in partition count and configs, and one
  *     topic that already exists must not fail the others) and reports existing topics instead of failing;
  *   - describeGroups uses raw DescribeGroups and decodes assignments with the port's own codec (the library's
- *     decoder misreads the null user-data marker that Java clients write);
+ *     decoder reads the user-data field in the compact encoding and fails on the null marker Java clients write);
  *   - group offsets come from raw OffsetFetch with require_stable (group-offsets.ts).
  */
 import { DevtripError } from '../../../events/errors'
