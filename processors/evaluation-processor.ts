@@ -44,6 +44,8 @@ export interface EvaluationProcessorOptions extends DomainProcessorOptions {
   readonly reviewChild: string
 }
 
+const STREAM_TIME_KEY = 'stream-time'
+
 function deadlineKey (due: number, missionAttemptId: string): string {
   return `${paddedTime(due)}:${missionAttemptId}`
 }
@@ -88,7 +90,7 @@ export class EvaluationStateMachineProcessor extends DomainEventProcessor<Evalua
 
   /** The effective time of the idle rule (see the file comment); stream time itself while the task is busy. */
   effectiveTime (wallNow: number): number {
-    const streamTime = this.context.currentStreamTimeMs()
+    const streamTime = this.baseStreamTime()
     this.noteStreamTime(streamTime)
     if (streamTime < 0) return streamTime
     const { enabled, afterMs } = this.options.policies.evaluation.idleAdvance
@@ -99,6 +101,21 @@ export class EvaluationStateMachineProcessor extends DomainEventProcessor<Evalua
   private onWallClock (wallNow: number): void {
     const now = this.effectiveTime(wallNow)
     if (now >= 0) this.fireDue(now)
+  }
+
+  /**
+   * Stream time as of the last punctuation, kept in the deadlines store under a key that sorts after every
+   * deadline ('s' follows the digits). A restarted task has no stream time until its first record; on an idle
+   * partition that record may never come, so the idle rule starts from this remembered value instead.
+   */
+  private baseStreamTime (): number {
+    const streamTime = this.context.currentStreamTimeMs()
+    const remembered = Number(this.deadlines.get(STREAM_TIME_KEY) ?? -1)
+    if (streamTime > remembered) {
+      this.deadlines.put(STREAM_TIME_KEY, String(streamTime))
+      return streamTime
+    }
+    return Math.max(streamTime, remembered)
   }
 
   private noteStreamTime (streamTime: number): void {
