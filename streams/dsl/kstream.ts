@@ -41,12 +41,12 @@ export interface KStream<K, V> {
   groupBy<KR> (selector: (key: K, value: V) => KR, grouped: Grouped<KR, V>): KGroupedStream<KR, V>
 
   /** stream–table inner join: records whose key has no table entry produce nothing */
-  join<VT, VR> (table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, joined?: Joined<K, V, VT>): KStream<K, VR>
+  join<VT, VR> (table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, joined?: Joined<K, V, unknown>): KStream<K, VR>
   /** stream–stream windowed inner join */
   join<VO, VR> (other: KStream<K, VO>, joiner: (value: V, otherValue: VO, key: K) => VR, windows: JoinWindows,
     streamJoined: StreamJoined<K, V, VO>): KStream<K, VR>
   /** stream–table left join: the joiner gets null when the table has no entry for the key */
-  leftJoin<VT, VR> (table: KTable<K, VT>, joiner: (value: V, tableValue: VT | null, key: K) => VR, joined?: Joined<K, V, VT>): KStream<K, VR>
+  leftJoin<VT, VR> (table: KTable<K, VT>, joiner: (value: V, tableValue: VT | null, key: K) => VR, joined?: Joined<K, V, unknown>): KStream<K, VR>
   /**
    * stream–stream windowed left join: a record without a match in its window is emitted with null once the
    * window has closed (after grace), never before — so there are no early null results followed by a join.
@@ -54,7 +54,11 @@ export interface KStream<K, V> {
   leftJoin<VO, VR> (other: KStream<K, VO>, joiner: (value: V, otherValue: VO | null, key: K) => VR, windows: JoinWindows,
     streamJoined: StreamJoined<K, V, VO>): KStream<K, VR>
 
-  to (topic: string, produced?: Produced<K, V>): void
+  /**
+   * Writes to `topic`. The serdes are for present keys and values: a null value is written as a tombstone and never
+   * reaches the serializer, so a KStream<K, V | null> (e.g. from KTable.toStream()) takes Produced<K, V>.
+   */
+  to (topic: string, produced?: Produced<NonNullable<K>, NonNullable<V>>): void
 }
 
 export interface BranchedKStream<K, V> {

@@ -217,7 +217,7 @@ export class KStreamImpl<K, V> implements KStream<K, V> {
     })
   }
 
-  to (topic: string, produced?: Produced<K, V>): void {
+  to (topic: string, produced?: Produced<NonNullable<K>, NonNullable<V>>): void {
     if (produced !== undefined && !(produced instanceof Produced)) throw topologyError('to() takes Produced.with(keySerde, valueSerde)')
     const keySerde = produced?.keySerde ?? this.state.keySerde
     const valueSerde = produced?.valueSerde ?? this.state.valueSerde
