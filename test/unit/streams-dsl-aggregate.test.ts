@@ -70,7 +70,7 @@ describe('KGroupedStream aggregations', () => {
     const meta = topology.metadata('shop')
     expect(meta.subtopologies.map((s) => s.sourceTopics)).toEqual([['orders'], ['shop-orders-by-user-repartition']])
     expect(meta.repartitionTopics).toEqual([{ name: 'shop-orders-by-user-repartition', numPartitions: undefined, writtenBy: [0], readBy: 1 }])
-    expect(meta.changelogTopics).toEqual([{ topic: 'shop-orders-per-user-changelog', store: 'orders-per-user', subtopology: 1 }])
+    expect(meta.changelogTopics).toEqual([{ topic: 'shop-orders-per-user-changelog', store: 'orders-per-user', subtopology: 1, config: {} }])
     const d = new TopologyTestDriver(topology, { applicationId: 'shop', partitions: 3 })
     try {
       const input = d.createInputTopic('orders', str, orderSerde)

@@ -117,6 +117,25 @@ describe('KStream stateless operators', () => {
     })
   })
 
+  test('sinks partition by murmur2 of the key bytes unless Produced names a partitioner', async () => {
+    const builder = new StreamsBuilder()
+    const s = builder.stream('in', Consumed.with(str, str))
+    s.to('by-key', Produced.with(str, str))
+    s.to('by-value-length', Produced.with(str, str).withStreamPartitioner((_t, _k, v, n) => v.length % n))
+    const d = new TopologyTestDriver(builder.build(), { applicationId: 'parts', partitions: 3 })
+    try {
+      const input = d.createInputTopic('in', str, str)
+      // partitions of 3 for these keys, from Kafka's Utils.murmur2 (see streams-partitioner.test.ts): a → 1, ab → 2, abc → 0
+      await input.pipeInput('a', 'xx')
+      await input.pipeInput('ab', 'x')
+      await input.pipeInput('abc', 'xxx')
+      expect(d.createOutputTopic('by-key', str, str).readRecordsToList().map((r) => [r.key, r.partition])).toEqual([['a', 1], ['ab', 2], ['abc', 0]])
+      expect(d.createOutputTopic('by-value-length', str, str).readRecordsToList().map((r) => [r.value, r.partition])).toEqual([['xx', 2], ['x', 1], ['xxx', 0]])
+    } finally {
+      await d.close()
+    }
+  })
+
   test('a record without explicit timestamp gets the driver wall clock', async () => {
     const builder = new StreamsBuilder()
     builder.stream('in', Consumed.with(str, str)).to('out', Produced.with(str, str))

@@ -96,6 +96,9 @@ describe('KStream–KStream windowed joins', () => {
     l.join(r, (a, c) => a + c, JoinWindows.ofTimeDifferenceWithNoGrace(10), StreamJoined.as('pair'))
     const meta = b.build().metadata('app')
     expect(meta.changelogTopics.map((c) => c.topic)).toEqual(['app-pair-this-join-store-changelog', 'app-pair-other-join-store-changelog'])
+    // window-store changelogs are compacted and time-deleted (retention = store retention + 1 day, from the state layer)
+    expect(meta.changelogTopics[0]?.config['cleanup.policy']).toBe('compact,delete')
+    expect(meta.subtopologies[0]?.stores[0]?.changelogConfig['retention.ms']).toBe(String(20 + 24 * 60 * 60 * 1000))
   })
 
   test('works the same on persistent (RocksDB) window stores', async () => {

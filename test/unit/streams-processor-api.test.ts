@@ -250,7 +250,7 @@ describe('Topology structure', () => {
       sourceTopics: ['users', 'clicks'],
       repartitionSourceTopics: [],
       sinkTopics: ['out'],
-      stores: [{ name: 'users-store', changelogTopic: 'app-users-store-changelog' }],
+      stores: [{ name: 'users-store', changelogTopic: 'app-users-store-changelog', changelogConfig: {} }],
       copartitionGroups: [['clicks', 'users']]
     }])
   })

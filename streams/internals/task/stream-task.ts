@@ -10,14 +10,13 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { DevtripError } from '../../../events/errors'
-import type { ChangelogCheckpoint, ChangelogRecord, StateStore, StateStoreContext, StoreMetricsRecorder } from '../../../state/base/types'
+import type { ChangelogCheckpoint, ChangelogRecord, RocksDBMemoryOptions, StateStore, StateStoreContext, StoreBuilder, StoreMetricsRecorder } from '../../../state/base/types'
 import { buildDlqRecord, resolveErrorHandling, type ErrorAction, type ErrorContext, type ErrorHandling, type ErrorHandlingOptions, type ErrorKind, type SourceRecordRef } from '../../error-handling'
 import type { Cancellable, PunctuationType, Punctuator } from '../../processor'
 import { NO_HEADERS, type RecordMetadata } from '../../record'
 import type { ConsumedRecord, ProducedRecord, RecordCollector, TopicPartition, TopicPartitionOffset } from '../../record-collector'
 import { internalTopologyOf, type Topology } from '../../topology'
 import { changelogTopicName } from '../topology/metadata'
-import type { StoreBuilder } from '../../../state/base/types'
 import { ProcessorNode, RuntimeNode, SinkNode, SourceNode, TaskContext, TaskFailure, type TaskServices } from './nodes'
 import { PartitionGroup } from './record-queue'
 import { PunctuationQueue, PunctuationSchedule } from './punctuation-queue'
@@ -59,6 +58,8 @@ export interface StreamTaskOptions {
   /** the wall clock; default Date.now */
   readonly clock?: () => number
   readonly storeMetrics?: StoreMetricsRecorder
+  /** memory bounds handed to persistent stores */
+  readonly rocksdb?: RocksDBMemoryOptions
   readonly listener?: TaskListener
 }
 
@@ -102,6 +103,7 @@ export class StreamTask implements TaskServices {
   private readonly listener: TaskListener | undefined
   private readonly taskDir: string
   private readonly storeMetrics: StoreMetricsRecorder | undefined
+  private readonly rocksdb: RocksDBMemoryOptions | undefined
   private readonly idle = new IdleNode('(task)')
   private readonly context: TaskContext
   private readonly sources = new Map<string, SourceNode>()
@@ -137,6 +139,7 @@ export class StreamTask implements TaskServices {
     this.errorHandling = resolveErrorHandling(options.errorHandling)
     this.listener = options.listener
     this.storeMetrics = options.storeMetrics
+    this.rocksdb = options.rocksdb
     this.taskDir = join(options.stateDir, applicationId, this.id)
     this.context = new TaskContext(this, this.idle)
 
@@ -199,6 +202,7 @@ export class StreamTask implements TaskServices {
           ? undefined
           : { send: (topic, partition, key, value, timestamp) => this.collector.send({ topic, partition, key, value, timestamp, headers: NO_HEADERS }) },
         metrics: this.storeMetrics,
+        rocksdb: this.rocksdb,
         currentTimestamp: () => this.context.currentTimestamp
       }
       await store.init(context)

@@ -4,12 +4,14 @@
  * must create with their partition counts. All names are resolved for one application id.
  */
 import { DevtripError } from '../../../events/errors'
-import type { InternalTopology } from './internal-topology'
+import type { InternalTopology, StoreDef } from './internal-topology'
 
 export interface StoreMetadata {
   readonly name: string
   /** `<applicationId>-<store>-changelog`; undefined when logging is disabled */
   readonly changelogTopic: string | undefined
+  /** topic configs the store asks for on its changelog (window stores: compact,delete and a retention) */
+  readonly changelogConfig: Readonly<{ [key: string]: string }>
 }
 
 export interface SubtopologyMetadata {
@@ -39,7 +41,12 @@ export interface TopologyMetadata {
   /** user (non-internal) topics written by sinks */
   readonly sinkTopics: readonly string[]
   readonly repartitionTopics: readonly RepartitionTopicMetadata[]
-  readonly changelogTopics: ReadonlyArray<{ readonly topic: string, readonly store: string, readonly subtopology: number }>
+  readonly changelogTopics: ReadonlyArray<{
+    readonly topic: string
+    readonly store: string
+    readonly subtopology: number
+    readonly config: Readonly<{ [key: string]: string }>
+  }>
 }
 
 export function changelogTopicName (applicationId: string, store: string): string {
@@ -51,7 +58,7 @@ export function buildTopologyMetadata (topology: InternalTopology, applicationId
   const subs = topology.subtopologies()
   const sourceTopics: string[] = []
   const sinkTopics: string[] = []
-  const changelogTopics: Array<{ topic: string, store: string, subtopology: number }> = []
+  const changelogTopics: Array<{ topic: string, store: string, subtopology: number, config: { [key: string]: string } }> = []
   const writers = new Map<string, number[]>()
   const readers = new Map<string, number>()
   const subtopologies = subs.map((sub): SubtopologyMetadata => {
@@ -64,10 +71,11 @@ export function buildTopologyMetadata (topology: InternalTopology, applicationId
       else if (!sinkTopics.includes(t)) sinkTopics.push(t)
     }
     const stores = sub.stores.map((name): StoreMetadata => {
-      const builder = (topology.stores.get(name) as { builder: { loggingEnabled: boolean } }).builder
+      const builder = (topology.stores.get(name) as StoreDef).builder
       const changelogTopic = builder.loggingEnabled ? changelogTopicName(applicationId, name) : undefined
-      if (changelogTopic !== undefined) changelogTopics.push({ topic: changelogTopic, store: name, subtopology: sub.id })
-      return { name, changelogTopic }
+      const changelogConfig = changelogTopic === undefined ? {} : { ...(builder.changelogConfig ?? {}) }
+      if (changelogTopic !== undefined) changelogTopics.push({ topic: changelogTopic, store: name, subtopology: sub.id, config: changelogConfig })
+      return { name, changelogTopic, changelogConfig }
     })
     return {
       id: sub.id,
