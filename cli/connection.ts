@@ -6,7 +6,9 @@
  * Nothing found is an error that says how to get an address.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { infraPaths, parseEnvFile, splitBrokers } from './infra'
+import { splitBrokers } from './infra/health'
+import { parseEnvFile } from './infra/infra-files'
+import { infraPaths } from './infra/local-dir'
 import { CliError, EXIT_USAGE } from './output'
 
 const INFRA_HINT = 'run `bin/devtrip-streams infra up` first'
