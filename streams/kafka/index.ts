@@ -13,7 +13,6 @@ import type { GroupConsumerOptions, KafkaClientFactory, KafkaConnectionOptions }
 
 export type * from './port'
 export { topicPartitionKey } from './port'
-export { partitionForKey, murmur2 } from './partitioner'
 export { ASSIGNOR_NAME } from './assignor'
 
 export const KAFKA_ADAPTERS = ['platformatic'] as const

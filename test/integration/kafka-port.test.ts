@@ -4,8 +4,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { isDevtripError } from '../../events/errors'
+import { partitionForKey } from '../../streams/partitioner'
 import {
-  createKafkaClients, partitionForKey, type ConsumedRecord, type KafkaAdmin, type KafkaAssignedConsumer, type KafkaClientFactory,
+  createKafkaClients, type ConsumedRecord, type KafkaAdmin, type KafkaAssignedConsumer, type KafkaClientFactory,
   type KafkaGroupConsumer, type PartitionBatch, type TopicPartition
 } from '../../streams/kafka'
 

@@ -1,34 +1,13 @@
 /**
- * The broker-free parts of the Kafka port: the Java-compatible partitioner, the co-partitioned sticky
- * assignor and its consumer-protocol codec, read_committed filtering of fetched batches, option validation.
+ * The broker-free parts of the Kafka port: the co-partitioned sticky assignor and its consumer-protocol
+ * codec, read_committed filtering of fetched batches, option and record validation.
  */
 import { ASSIGNOR_NAME, assignCopartitioned, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type MemberSubscription } from '../../streams/kafka/assignor'
 import { resolveConnectionOptions, resolveGroupConsumerOptions, resolveProducerOptions } from '../../streams/kafka/options'
-import { murmur2, partitionForKey } from '../../streams/kafka/partitioner'
 import { collectRecords } from '../../streams/kafka/platformatic/fetch-records'
 import type { Platformatic } from '../../streams/kafka/platformatic/library'
 import type { TopicPartition } from '../../streams/kafka/port'
 import { checkProducerRecords } from '../../streams/kafka/validation'
-
-describe('partitioner', () => {
-  test('murmur2 matches the Java client (Utils.murmur2 test vectors)', () => {
-    const vectors: Array<[string, number]> = [
-      ['21', -973932308],
-      ['foobar', -790332482],
-      ['a-little-bit-long-string', -985981536],
-      ['a-little-bit-longer-string', -1486304829],
-      ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
-      ['abc', 479470107]
-    ]
-    for (const [input, expected] of vectors) expect(murmur2(Buffer.from(input))).toBe(expected)
-  })
-
-  test('partitionForKey is toPositive(murmur2) mod n, and rejects a bad count', () => {
-    expect(partitionForKey(Buffer.from('foobar'), 7)).toBe((-790332482 & 0x7fffffff) % 7)
-    expect(partitionForKey(Buffer.alloc(0), 6)).toBe((murmur2(Buffer.alloc(0)) & 0x7fffffff) % 6)
-    expect(() => partitionForKey(Buffer.from('x'), 0)).toThrow(RangeError)
-  })
-})
 
 describe('consumer protocol codec', () => {
   test('subscription and assignment round-trip, owned partitions included', () => {

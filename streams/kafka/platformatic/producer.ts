@@ -19,8 +19,8 @@
  *     (and as the produce acks timeout), so `timeout` is set to `transactionTimeoutMs`.
  */
 import { DevtripError } from '../../../events/errors'
+import { partitionForKey } from '../../partitioner'
 import type { ResolvedConnectionOptions, ResolvedProducerOptions } from '../options'
-import { partitionForKey } from '../partitioner'
 import type { ConsumerGroupMetadata, KafkaProducer, ProducerRecord, RecordMetadata, TopicPartitionOffset } from '../port'
 import { topicPartitionKey } from '../port'
 import { checkGroupMetadata, checkOffsets, checkProducerRecords } from '../validation'
