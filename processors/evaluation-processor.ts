@@ -7,7 +7,8 @@
  * When deadlines fire (docs/topologies.md, "Time"):
  *   - on every record: first everything due at or before min(record event time, stream time), then the record,
  *     then everything due at or before stream time. Records are the only thing that moves stream time, so this
- *     alone decides every transition deterministically;
+ *     alone decides every transition deterministically; stream time is kept in the deadlines store so that it
+ *     survives a restart (baseStreamTime);
  *   - on the wall-clock punctuator (evaluation.checkIntervalMs): everything due at or before the EFFECTIVE time,
  *     which is stream time, except on an idle task: once stream time has stood still for idleAdvance.afterMs of
  *     wall-clock time, effective time = stream time + the wall-clock time elapsed since it last moved. That lets a
@@ -74,11 +75,11 @@ export class EvaluationStateMachineProcessor extends DomainEventProcessor<Evalua
   }
 
   protected handle (event: EvaluationMachineEvent): void {
-    const streamTime = this.context.currentStreamTimeMs()
     const key = String(event.missionAttemptId)
     // reject a foreign event before anything is written (the record goes to the dead-letter topic untouched)
     const existing = this.attempts.get(key)
     if (existing !== undefined) assertSameAttempt(existing, event)
+    const streamTime = this.baseStreamTime()
     this.fireDue(Math.min(event.timestamp, streamTime))
     const before = this.attempts.get(key)
     const result = reduceEvaluation(before, event, this.options.policies)
@@ -104,9 +105,12 @@ export class EvaluationStateMachineProcessor extends DomainEventProcessor<Evalua
   }
 
   /**
-   * Stream time as of the last punctuation, kept in the deadlines store under a key that sorts after every
-   * deadline ('s' follows the digits). A restarted task has no stream time until its first record; on an idle
-   * partition that record may never come, so the idle rule starts from this remembered value instead.
+   * The task's stream time, made durable: kept in the deadlines store under a key that sorts after every deadline
+   * ('s' follows the digits) and written in the same transaction as the state it governs. A restarted task has no
+   * stream time until its first record (the engine does not persist it), and that record may carry an older
+   * timestamp than records processed before the crash; without the remembered value, deadlines the crashed run had
+   * already passed would be judged against an earlier time, and a replay would diverge. On an idle partition the
+   * first record may never come; the idle rule then starts from this value too.
    */
   private baseStreamTime (): number {
     const streamTime = this.context.currentStreamTimeMs()

@@ -28,9 +28,9 @@ export class UserStatsProcessor extends DomainEventProcessor<DevtripEvent> {
     this.stats = context.getStateStore<KeyValueStore<string, UserStats>>(this.statsOptions.statsStore)
   }
 
-  /** every catalog type counts for something (user-stats-reducer.ts) */
-  protected accepts (event: DevtripEvent): event is DevtripEvent {
-    return event.eventType !== undefined
+  /** every catalog type counts for something (user-stats-reducer.ts), so every valid event is accepted */
+  protected accepts (_event: DevtripEvent): _event is DevtripEvent {
+    return true
   }
 
   protected handle (event: DevtripEvent): void {

@@ -181,6 +181,38 @@ describe('evaluation topology under the TopologyTestDriver', () => {
     expect(attempt('a1')).toMatchObject({ phase: 'awaiting-start', userId: 123 })
   })
 
+  test('a restart does not change the outcome: stream time is durable, so an old record is judged by the same clock', async () => {
+    const events = [
+      ev('MissionCompleted', 124, 'b1', T + 10 * MIN), // moves stream time to T + 10 min
+      ev('MissionCompleted', 123, 'a1', T), // an older record: its start deadline (T + 2 min) has already passed
+      ev('EvaluationStarted', 123, 'a1', T + MIN, { evaluationId: 'e1' }) // late news
+    ]
+    const run = async (restartAfter: number | undefined): Promise<unknown[]> => {
+      const stateDir = mkdtempSync(join(tmpdir(), 'devtrip-eval-replay-'))
+      dirs.push(stateDir)
+      await open({ evaluation: { idleAdvance: { enabled: false } } }, 'persistent', stateDir)
+      const out: unknown[] = []
+      const collect = (): void => { out.push(...emitted(), ...results.readValuesToList(), ...review.readValuesToList()) }
+      for (const [i, e] of events.entries()) {
+        await send(e)
+        collect()
+        if (i === restartAfter) {
+          await driver.close()
+          await open({ evaluation: { idleAdvance: { enabled: false } } }, 'persistent', stateDir)
+        }
+      }
+      collect()
+      return out
+    }
+    const straight = await run(undefined)
+    await driver.close()
+    const restarted = await run(0)
+    expect(restarted).toEqual(straight)
+    expect((straight as Emitted[]).map((e) => [e.eventType, e.timestamp])).toEqual([
+      ['EvaluationRetryRequested', T + 150 * S], ['EvaluationRetryRequested', T + 330 * S], ['EvaluationRetryCompleted', T + 450 * S], ['EvaluationReviewRequested', T + 450 * S]
+    ])
+  })
+
   test('persistent stores: after a restart an idle partition still times out (stream time is remembered)', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'devtrip-eval-restart-'))
     dirs.push(stateDir)
