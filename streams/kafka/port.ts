@@ -121,8 +121,8 @@ export interface RebalanceListener {
 /** Where a seek or a reset goes. */
 export type OffsetSpec = bigint | 'earliest' | 'latest'
 
-/** Reading behaviour shared by both consumer kinds. */
-interface ConsumerReader {
+/** Reading behaviour shared by both consumer kinds (code that only reads, like a restorer, can take either). */
+export interface KafkaConsumer {
   /**
    * Fetches from every assigned, unpaused partition whose position is known, waiting up to `maxWaitMs` for data.
    * Returns one batch per partition that produced records (empty array when none did). Under read_committed,
@@ -144,7 +144,7 @@ interface ConsumerReader {
 }
 
 /** A member of a consumer group. Never commits on its own (no auto-commit). */
-export interface KafkaGroupConsumer extends ConsumerReader {
+export interface KafkaGroupConsumer extends KafkaConsumer {
   /** Sets the subscription; the group is joined (or rejoined) by the next `poll()`. */
   subscribe (topics: readonly string[], listener?: RebalanceListener): void
   /** Commits offsets (next offset to read) for at-least-once processing, with the current generation. */
@@ -158,7 +158,7 @@ export interface KafkaGroupConsumer extends ConsumerReader {
 }
 
 /** A consumer without a group: the caller assigns partitions (used to restore state stores from changelogs). */
-export interface KafkaAssignedConsumer extends ConsumerReader {
+export interface KafkaAssignedConsumer extends KafkaConsumer {
   /** Replaces the assignment. Kept partitions keep their positions; new ones start at the reset policy. */
   assign (partitions: readonly TopicPartition[]): void
 }
