@@ -6,6 +6,7 @@ import { Serdes, Stores, type KeyValueStore } from '../../state'
 import { EventDeduplicator, paddedTime } from '../../processors/event-dedup'
 import { EventBodyDeserializer, eventFromRecord, type EventBody } from '../../processors/event-input'
 import { envelopeHeaders, outputRecord } from '../../processors/output-records'
+import { derivedEventId } from '../../processors/derived-ids'
 import type { Record } from '../../streams/record'
 
 function codeOf (fn: () => unknown): { code: string | undefined, message: string } {
@@ -115,5 +116,17 @@ describe('EventDeduplicator', () => {
   test('the time index sorts by time', () => {
     expect(paddedTime(5)).toBe('0000000000000005')
     expect(paddedTime(1_705_312_200_000) < paddedTime(10_000_000_000_000)).toBe(true)
+  })
+})
+
+describe('derivedEventId', () => {
+  test('a version-5 UUID, the same for the same parts, different for different parts', () => {
+    const id = derivedEventId('0b6f5f2e-3c1d-4e8a-9a57-2f0d1c9e7b42', 'TicketDeducted')
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(derivedEventId('0b6f5f2e-3c1d-4e8a-9a57-2f0d1c9e7b42', 'TicketDeducted')).toBe(id)
+    expect(derivedEventId('0b6f5f2e-3c1d-4e8a-9a57-2f0d1c9e7b42', 'TicketsGranted')).not.toBe(id)
+    // the parts are unambiguous: joining them differently gives another id
+    expect(derivedEventId('a', 'b:c')).not.toBe(derivedEventId('a:b', 'c'))
+    expect(derivedEventId('attempt', 1)).not.toBe(derivedEventId('attempt', '1'))
   })
 })
