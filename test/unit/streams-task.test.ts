@@ -169,5 +169,8 @@ describe('StreamTask stores: commit, abort, restore', () => {
     expect(() => new StreamTask({
       applicationId: 'x', topology: countingTopology(), subtopologyId: 3, partition: 0, collector: { send () {} }, partitionsFor: () => 1, stateDir
     })).toThrow(/no sub-topology 3/)
+    expect(() => new StreamTask({
+      applicationId: 'bad id', topology: countingTopology(), subtopologyId: 0, partition: -1, collector: { send () {} }, partitionsFor: () => 1, stateDir
+    })).toThrow(/invalid stream task options: \/applicationId must match pattern .*; \/partition must be >= 0/)
   })
 })

@@ -9,6 +9,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import Ajv from 'ajv'
 import { DevtripError } from '../../../events/errors'
 import type { ChangelogCheckpoint, ChangelogRecord, RocksDBMemoryOptions, StateStore, StateStoreContext, StoreBuilder, StoreMetricsRecorder } from '../../../state/base/types'
 import { buildDlqRecord, resolveErrorHandling, type ErrorAction, type ErrorContext, type ErrorHandling, type ErrorHandlingOptions, type ErrorKind, type SourceRecordRef } from '../../error-handling'
@@ -82,6 +83,20 @@ export interface TaskMetrics {
 
 type TaskState = 'created' | 'restoring' | 'running' | 'closed'
 
+// the plain-data options; the functions and objects among them are checked where they are used
+const validateOptions = new Ajv({ allErrors: true }).compile({
+  type: 'object',
+  required: ['applicationId', 'topology', 'subtopologyId', 'partition', 'collector', 'partitionsFor', 'stateDir'],
+  properties: {
+    applicationId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,200}$' },
+    subtopologyId: { type: 'integer', minimum: 0 },
+    partition: { type: 'integer', minimum: 0 },
+    inputTopics: { type: 'array', items: { type: 'string' } },
+    stateDir: { type: 'string', minLength: 1 },
+    maxTaskIdleMs: { type: 'integer', minimum: 0 }
+  }
+})
+
 class IdleNode extends RuntimeNode {
   process (): void {}
 }
@@ -123,8 +138,14 @@ export class StreamTask implements TaskServices {
   private currentSource: SourceRecordRef | undefined
 
   constructor (options: StreamTaskOptions) {
+    if (!validateOptions(options)) {
+      const problems = (validateOptions.errors ?? []).map((e) => `${e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}`)
+      throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `invalid stream task options: ${problems.join('; ')}`, { details: { problems } })
+    }
+    if (typeof options.collector.send !== 'function' || typeof options.partitionsFor !== 'function') {
+      throw new DevtripError('DEVTRIP_INVALID_OPTIONS', 'a stream task needs a RecordCollector (send) and partitionsFor(topic)')
+    }
     const { applicationId, subtopologyId, partition } = options
-    if (!Number.isInteger(partition) || partition < 0) throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `task partition must be a non-negative integer, got ${String(partition)}`)
     const internal = internalTopologyOf(options.topology)
     const sub = internal.subtopologies()[subtopologyId]
     if (sub === undefined) throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `the topology has no sub-topology ${String(subtopologyId)}`)
