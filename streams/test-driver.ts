@@ -216,8 +216,9 @@ export class TopologyTestDriver implements DriverTopics {
 
   async pipe (topic: string, key: Buffer | null, value: Buffer | null, timestampMs: number | undefined, headers: Headers): Promise<void> {
     const timestamp = timestampMs ?? this.nowMs
+    const readers = this.readers.get(topic)
+    if (readers === undefined) throw new DevtripError('DEVTRIP_UNKNOWN_TOPIC', `topic "${topic}" is not read by this topology`, { details: { topic } })
     await this.serialized(async () => {
-      const readers = this.readers.get(topic) as StreamTask[]
       const partition = key === null ? this.nextRoundRobin(topic) : partitionForKey(key, this.partitionsOf(topic))
       const stored = this.append(topic, { key, value, timestamp, headers, partition })
       this.deliver(readers, topic, stored)

@@ -92,8 +92,7 @@ export class Materialized<K, V> {
   }
 
   withStoreType (storeType: StoreType): Materialized<K, V> {
-    if (storeType !== 'persistent' && storeType !== 'in-memory') throw new DevtripError('DEVTRIP_TOPOLOGY', `store type must be 'persistent' or 'in-memory', got ${String(storeType)}`)
-    return new Materialized(this.storeName, this.keySerde, this.valueSerde, this.loggingEnabled, this.retentionMs, storeType)
+    return new Materialized(this.storeName, this.keySerde, this.valueSerde, this.loggingEnabled, this.retentionMs, checkStoreType(storeType))
   }
 }
 
@@ -226,7 +225,7 @@ export class StreamJoined<K, V, VO> {
   }
 
   withStoreType (storeType: StoreType): StreamJoined<K, V, VO> {
-    return new StreamJoined(this.name, this.keySerde, this.valueSerde, this.otherValueSerde, this.loggingEnabled, storeType)
+    return new StreamJoined(this.name, this.keySerde, this.valueSerde, this.otherValueSerde, this.loggingEnabled, checkStoreType(storeType))
   }
 }
 
@@ -234,6 +233,11 @@ function checkSerde (what: string, serde: Serde<unknown>): void {
   if (serde === null || typeof serde !== 'object' || typeof serde.serialize !== 'function' || typeof serde.deserialize !== 'function') {
     throw new DevtripError('DEVTRIP_TOPOLOGY', `${what} serde must be a Serde (serialize + deserialize), e.g. Serdes.String()`)
   }
+}
+
+function checkStoreType (storeType: StoreType): StoreType {
+  if (storeType !== 'persistent' && storeType !== 'in-memory') throw new DevtripError('DEVTRIP_TOPOLOGY', `store type must be 'persistent' or 'in-memory', got ${String(storeType)}`)
+  return storeType
 }
 
 export function checkDuration (what: string, ms: number): number {

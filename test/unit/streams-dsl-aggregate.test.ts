@@ -93,8 +93,22 @@ describe('KGroupedStream aggregations', () => {
     const s = b.stream('orders', Consumed.with(str, orderSerde))
     s.groupBy((_k, v) => v.user, Grouped.as<string, Order>('by-user').withKeySerde(str)).count(Materialized.as('n'))
     s.repartition(Repartitioned.as<string, Order>('spread').withNumberOfPartitions(4)).to('spread-out', Produced.with(str, orderSerde))
-    const meta = b.build().metadata('app')
+    const topology = b.build()
+    const meta = topology.metadata('app')
     expect(meta.repartitionTopics.map((r) => [r.name, r.numPartitions])).toEqual([['app-by-user-repartition', undefined], ['app-spread-repartition', 4]])
+    const d = new TopologyTestDriver(topology, { applicationId: 'app', partitions: 2 })
+    try {
+      const input = d.createInputTopic('orders', str, orderSerde)
+      for (const [id, user] of [['o1', 'ann'], ['o2', 'bob'], ['o3', 'ann'], ['o4', 'cy'], ['o5', 'dee']]) await input.pipeInput(id, { user: user as string, amount: 1 })
+      expect(d.getKeyValueStoreAcrossPartitions<string, number>('n').all().sort((x, y) => x.key.localeCompare(y.key)))
+        .toEqual([{ key: 'ann', value: 2 }, { key: 'bob', value: 1 }, { key: 'cy', value: 1 }, { key: 'dee', value: 1 }])
+      const spread = d.producedRecords('app-spread-repartition')
+      expect(spread).toHaveLength(5)
+      expect(spread.every((r) => r.partition >= 0 && r.partition < 4)).toBe(true)
+      expect(d.createOutputTopic('spread-out', str, orderSerde).readKeyValuesToList().map((kv) => kv.key).sort()).toEqual(['o1', 'o2', 'o3', 'o4', 'o5'])
+    } finally {
+      await d.close()
+    }
   })
 
   test('a stateful operation after a key change without a repartition name is a topology error', () => {
