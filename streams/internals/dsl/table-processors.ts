@@ -108,6 +108,7 @@ export function tableMapValuesProcessor (mapper: (value: unknown, key: unknown) 
       const newValue = c.newValue === null ? null : mapper(c.newValue, record.key)
       // materialized: the old result is in the store, no need to run the mapper twice
       const oldValue = store !== undefined ? store.get(record.key) ?? null : c.oldValue === null ? null : mapper(c.oldValue, record.key)
+      if (newValue === null && oldValue === null) return // deleting what this table never had
       materialize(store, record.key, newValue)
       forwardChange(ctx, record, newValue, oldValue)
     }
