@@ -29,7 +29,7 @@ interface ApplyFlags extends ConnectionFlags {
 
 type ApplyStatus = 'created' | 'existing' | 'mismatched'
 
-interface ApplyRow {
+export interface ApplyRow {
   name: string
   role: TopicRole
   status: ApplyStatus
@@ -77,36 +77,44 @@ async function withAdmin<T> (flags: ConnectionFlags, work: (admin: KafkaAdmin) =
   }
 }
 
-async function apply (flags: ApplyFlags): Promise<void> {
-  const prefix = prefixOf(flags)
-  const partitionsOverride = positiveInt(flags.partitions, '--partitions')
-  const replicationFactor = positiveInt(flags.replicationFactor, '--replication-factor') ?? 1
+/**
+ * Creates every catalog topic that is missing and compares the existing ones with the catalog.
+ * Shared by `topics apply` and `demo`; never throws for a mismatch (the caller decides), only for Kafka errors.
+ */
+export async function applyTopicCatalog (admin: KafkaAdmin, options: { prefix?: string, partitions?: number, replicationFactor?: number } = {}): Promise<ApplyRow[]> {
+  const prefix = options.prefix ?? ''
+  const replicationFactor = options.replicationFactor ?? 1
   const wanted = TOPIC_CATALOG.map((spec) => ({
     spec,
     name: prefix + spec.name,
-    partitions: partitionsOverride ?? spec.partitions,
+    partitions: options.partitions ?? spec.partitions,
     configs: { ...spec.configs, 'cleanup.policy': spec.cleanupPolicy }
   }))
-  const rows = await withAdmin(flags, async (admin) => {
-    const results = await admin.createTopics(wanted.map((w) => ({ name: w.name, partitions: w.partitions, replicationFactor, configs: w.configs })))
-    const existing = results.filter((r) => !r.created).map((r) => r.name)
-    const described = new Map((existing.length > 0 ? await admin.describeTopics(existing) : []).map((d) => [d.name, d]))
-    return wanted.map((w, i): ApplyRow => {
-      const result = results[i]!
-      const actualPolicy = result.created ? w.spec.cleanupPolicy : (described.get(w.name)?.configs['cleanup.policy'] ?? 'unknown')
-      const problems: string[] = []
-      if (result.partitions !== w.partitions) problems.push(`topic ${w.name} has ${result.partitions} partitions, wanted ${w.partitions}`)
-      if (actualPolicy !== w.spec.cleanupPolicy) problems.push(`topic ${w.name} has cleanup.policy=${actualPolicy}, wanted ${w.spec.cleanupPolicy}`)
-      return {
-        name: w.name,
-        role: w.spec.role,
-        status: problems.length > 0 ? 'mismatched' : result.created ? 'created' : 'existing',
-        partitions: { wanted: w.partitions, actual: result.partitions },
-        cleanupPolicy: { wanted: w.spec.cleanupPolicy, actual: actualPolicy },
-        problems
-      }
-    })
+  const results = await admin.createTopics(wanted.map((w) => ({ name: w.name, partitions: w.partitions, replicationFactor, configs: w.configs })))
+  const existing = results.filter((r) => !r.created).map((r) => r.name)
+  const described = new Map((existing.length > 0 ? await admin.describeTopics(existing) : []).map((d) => [d.name, d]))
+  return wanted.map((w, i): ApplyRow => {
+    const result = results[i]!
+    const actualPolicy = result.created ? w.spec.cleanupPolicy : (described.get(w.name)?.configs['cleanup.policy'] ?? 'unknown')
+    const problems: string[] = []
+    if (result.partitions !== w.partitions) problems.push(`topic ${w.name} has ${result.partitions} partitions, wanted ${w.partitions}`)
+    if (actualPolicy !== w.spec.cleanupPolicy) problems.push(`topic ${w.name} has cleanup.policy=${actualPolicy}, wanted ${w.spec.cleanupPolicy}`)
+    return {
+      name: w.name,
+      role: w.spec.role,
+      status: problems.length > 0 ? 'mismatched' : result.created ? 'created' : 'existing',
+      partitions: { wanted: w.partitions, actual: result.partitions },
+      cleanupPolicy: { wanted: w.spec.cleanupPolicy, actual: actualPolicy },
+      problems
+    }
   })
+}
+
+async function apply (flags: ApplyFlags): Promise<void> {
+  const prefix = prefixOf(flags)
+  const partitions = positiveInt(flags.partitions, '--partitions')
+  const replicationFactor = positiveInt(flags.replicationFactor, '--replication-factor') ?? 1
+  const rows = await withAdmin(flags, async (admin) => await applyTopicCatalog(admin, { prefix, ...(partitions === undefined ? {} : { partitions }), replicationFactor }))
   const count = (s: ApplyStatus): number => rows.filter((r) => r.status === s).length
   const summary = { created: count('created'), existing: count('existing'), mismatched: count('mismatched') }
   if (flags.json === true) {
