@@ -1,13 +1,14 @@
 # The devtrip-streams app image: one image for every `bin/devtrip-streams` service in docker-compose.yml
 # (topics-init, pipeline, api, evaluator). Build: `docker build -t devtrip-streams:local .`
 
-# --- build: full Debian image, because npm ci may have to compile native addons from source
+# --- build: full Debian image, because npm install may have to compile native addons from source
 # (@nxtedition/rocksdb ships a prebuilt binary for linux-x64 only; on arm64 it needs python3, make, g++).
 FROM node:20-bookworm AS build
 WORKDIR /app
 # lockfile first: the dependency layer stays cached while only sources change
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm install, not npm ci: the lock file cannot list every platform's optional binaries (see .ci/run)
+RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
