@@ -26,8 +26,16 @@ npx tsc -p tsconfig.json --noEmit
 echo "== layering: no circular imports, no upward imports"
 node scripts/check-imports.js
 
+mkdir -p test-artifacts
 echo "== unit tests"
-npx jest --selectProjects unit --ci
+npx jest --selectProjects unit --ci --json --outputFile=test-artifacts/jest-unit.json
 
 echo "== integration tests (real Kafka broker and Redis)"
-npx jest --selectProjects integration --ci --runInBand
+npx jest --selectProjects integration --ci --runInBand --json --outputFile=test-artifacts/jest-integration.json
+
+# one closing line over both jest runs, in the plain 'N passed, N failed' form CI reads
+node -e '
+  const runs = ["unit", "integration"].map((p) => require(`./test-artifacts/jest-${p}.json`))
+  const sum = (k) => runs.reduce((n, r) => n + r[k], 0)
+  console.log(`tests: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed, ${sum("numPendingTests")} skipped`)
+'
