@@ -21,7 +21,7 @@ export interface OpenAIEvaluatorOptions {
   readonly model: string
   /** the client's transport retries */
   readonly maxRetries: number
-  /** the client's per-request timeout (the caller's signal also bounds the whole call) */
+  /** the longest one evaluation may take, the client's retries included (the caller's signal may end it sooner) */
   readonly timeoutMs: number
 }
 
@@ -77,10 +77,14 @@ export class OpenAIEvaluator implements CodeEvaluator {
 
   constructor (private readonly options: OpenAIEvaluatorOptions) {
     this.name = `openai:${options.model}`
-    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: options.maxRetries, timeout: options.timeoutMs })
+    // the client's own timeout is only a backstop behind `deadline` (evaluate)
+    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: options.maxRetries, timeout: options.timeoutMs + 1000 })
   }
 
   async evaluate (input: EvaluationInput, signal: AbortSignal): Promise<EvaluationVerdict> {
+    // our own deadline next to the caller's: whichever fires, `aborted` then says "timeout" without relying on
+    // how the client words an abort (it differs between runtimes)
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)])
     try {
       const completion = await this.client.chat.completions.create({
         model: this.options.model,
@@ -90,7 +94,7 @@ export class OpenAIEvaluator implements CodeEvaluator {
           type: 'json_schema',
           json_schema: { name: ANSWER_SCHEMA_NAME, schema: ANSWER_SCHEMA as unknown as Record<string, unknown>, strict: true }
         }
-      }, { signal })
+      }, { signal: deadline })
       const choice = completion.choices?.[0]
       if (choice === undefined) return failed('invalid-output', 'the provider returned no choices')
       if (typeof choice.message?.refusal === 'string' && choice.message.refusal !== '') {
@@ -99,7 +103,7 @@ export class OpenAIEvaluator implements CodeEvaluator {
       if (choice.finish_reason === 'length') return failed('invalid-output', 'the answer was cut off (finish_reason "length")')
       return verdictFromAnswer(choice.message?.content)
     } catch (error) {
-      return verdictFromError(error, signal)
+      return verdictFromError(error, deadline)
     }
   }
 }
