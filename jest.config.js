@@ -1,6 +1,7 @@
 'use strict'
 // Tests run from TypeScript sources through @swc/jest (ts-jest needs the old TypeScript API).
-// @platformatic/kafka ships ESM only, so it is transformed to CommonJS for jest as well;
+// @platformatic/kafka ships ESM only, and so does cookie (light-my-request's, behind Fastify's inject()),
+// so both are transformed to CommonJS for jest as well;
 // at run time (dist/) Node >= 20.19 loads it with require(esm).
 const transform = {
   '^.+\\.(t|j|mj)s$': ['@swc/jest', {
@@ -10,7 +11,7 @@ const transform = {
 }
 const common = {
   transform,
-  transformIgnorePatterns: ['/node_modules/(?!(@platformatic)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@platformatic|cookie)/)'],
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json']
 }
