@@ -25,7 +25,14 @@ export class AppStateMachine {
 
   get current (): AppState { return this.#state }
 
-  onChange (listener: StateListener): void { this.#listeners.push(listener) }
+  /** returns a function that removes the listener again */
+  onChange (listener: StateListener): () => void {
+    this.#listeners.push(listener)
+    return () => {
+      const i = this.#listeners.indexOf(listener)
+      if (i >= 0) this.#listeners.splice(i, 1)
+    }
+  }
 
   /** returns false when already in `next` (idempotent), throws on a transition the life cycle does not allow */
   transition (next: AppState): boolean {
@@ -35,7 +42,7 @@ export class AppStateMachine {
       throw new DevtripError('DEVTRIP_PROCESSING', `illegal streams state transition ${previous} → ${next}`)
     }
     this.#state = next
-    for (const listener of this.#listeners) listener(next, previous)
+    for (const listener of [...this.#listeners]) listener(next, previous)
     return true
   }
 

@@ -37,6 +37,16 @@ export interface StreamsConfigInput {
   applicationServer?: string
   clientId?: string
   rocksdb?: { blockCacheBytes?: number, writeBufferBytes?: number }
+  /** replication factor of the internal topics the app creates (changelog, repartition, DLQ) */
+  replicationFactor?: number
+  /** where an input partition without a committed offset starts */
+  autoOffsetReset?: 'earliest' | 'latest'
+  /** records buffered for the producer before they are sent (in the background) ahead of the commit */
+  producerBatchRecords?: number
+  /** most records one task processes per loop turn before the loop moves to the next task */
+  processChunkRecords?: number
+  /** failed commits or recoveries in a row after which the app gives up and goes to ERROR */
+  maxConsecutiveFailures?: number
 }
 
 export type StreamsConfig = Readonly<Required<Omit<StreamsConfigInput, 'applicationServer' | 'rocksdb'>>> & {
@@ -68,6 +78,11 @@ const schema = {
     restoreBatchSize: { type: 'integer', minimum: 1, default: 10000 },
     applicationServer: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' },
     clientId: { type: 'string', minLength: 1 },
+    replicationFactor: { type: 'integer', minimum: 1, maximum: 32, default: 1 },
+    autoOffsetReset: { enum: ['earliest', 'latest'], default: 'earliest' },
+    producerBatchRecords: { type: 'integer', minimum: 1, default: 5000 },
+    processChunkRecords: { type: 'integer', minimum: 1, default: 1000 },
+    maxConsecutiveFailures: { type: 'integer', minimum: 1, default: 10 },
     rocksdb: {
       type: 'object',
       additionalProperties: false,
@@ -80,6 +95,9 @@ const schema = {
   }
 } as const
 
+/** the schema itself, for docs/configuration.md's completeness test */
+export const STREAMS_CONFIG_SCHEMA = schema
+
 const validate = new Ajv({ useDefaults: true, allErrors: true }).compile(schema)
 
 /** Validates, fills the documented defaults and freezes. Throws DEVTRIP_INVALID_OPTIONS naming each bad field by JSON pointer. */
@@ -88,6 +106,10 @@ export function resolveStreamsConfig (input: StreamsConfigInput): StreamsConfig 
   if (!validate(copy)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}`)
     throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `invalid streams config: ${problems.join('; ')}`, { details: { problems } })
+  }
+  if ((copy.heartbeatIntervalMs as number) >= (copy.sessionTimeoutMs as number)) {
+    const problems = ['/heartbeatIntervalMs must be below /sessionTimeoutMs']
+    throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `invalid streams config: ${problems[0]} (${String(copy.sessionTimeoutMs)})`, { details: { problems } })
   }
   const exactlyOnce = copy.processingGuarantee === 'exactly-once'
   copy.commitIntervalMs ??= exactlyOnce ? 100 : 30000
