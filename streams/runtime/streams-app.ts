@@ -814,7 +814,12 @@ export class StreamsApp {
     }
     this.machine.transition('PENDING_SHUTDOWN')
     this.stopRequested = true
-    const finished = await Promise.race([this.loop?.then(() => true), sleep(timeoutMs).then(() => false)])
+    let timer: NodeJS.Timeout | undefined
+    const finished = await Promise.race([
+      (this.loop ?? Promise.resolve()).then(() => true),
+      new Promise<false>((resolve) => { timer = setTimeout(() => { resolve(false) }, timeoutMs) })
+    ])
+    clearTimeout(timer)
     if (this.state === 'ERROR') {
       // the loop failed while stopping; fail() already released everything
       this.machine.transition('NOT_RUNNING')

@@ -1,0 +1,128 @@
+/**
+ * Exactly-once under a crash, with the app in a child process (test/support/streams-child.ts):
+ *   1. the child counts a first batch and commits;
+ *   2. a second batch is processed inside a transaction that is still open at the broker — then kill -9;
+ *   3. the restarted child (same state dir → same instance id → same transactional id) aborts the dangling
+ *      transaction at once through initTransactions (its transaction timeout is 60 s, so waiting for the timeout
+ *      would show), restores only the changelog tail beyond its checkpoint, and reprocesses the second batch;
+ *   4. committed output holds every count exactly once, the stores on disk equal a replay of the input;
+ *   5. SIGTERM closes cleanly (exit 0) and the next start restores nothing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { kafkaBrokers } from '../support/infra-env'
+import {
+  COUNT_STORE, countsByKey, expectedCounts, KafkaKit, readCountStore, StreamsChild, uniqueName, waitUntil, type ChildConfig
+} from '../support/streams-test-kit'
+
+jest.setTimeout(180_000)
+
+let kit: KafkaKit
+const children: StreamsChild[] = []
+let stateDir: string
+
+function inputs (from: number, n: number, keys: number): Array<{ key: string, value: string }> {
+  return Array.from({ length: n }, (_v, i) => ({ key: `key-${(from + i) % keys}`, value: `value-${from + i}` }))
+}
+
+function start (config: ChildConfig): StreamsChild {
+  const child = new StreamsChild(config)
+  children.push(child)
+  return child
+}
+
+const num = (child: StreamsChild, event: string, field: string): number => Number(child.last(event)?.[field] ?? -1)
+
+beforeAll(() => {
+  kit = new KafkaKit(kafkaBrokers())
+  stateDir = mkdtempSync(join(tmpdir(), 'devtrip-streams-crash-'))
+})
+
+afterAll(async () => {
+  for (const child of children) await child.stop()
+  await kit.cleanup()
+  rmSync(stateDir, { recursive: true, force: true })
+})
+
+test('kill -9 mid-transaction: output exactly once, store equals a replay, restore reads only the tail; SIGTERM then restores nothing', async () => {
+  const input = await kit.createTopic(uniqueName('crash-in'), 2)
+  const output = await kit.createTopic(uniqueName('crash-out'), 2)
+  const applicationId = uniqueName('crash-app')
+  const changelog = `${applicationId}-${COUNT_STORE}-changelog`
+  kit.track(changelog, `${input}.dlq`)
+  const config: ChildConfig = {
+    brokers: kit.brokers,
+    applicationId,
+    input,
+    output,
+    stateDir,
+    // long: the open transaction is easy to catch; a transaction timeout the test would notice if it were waited for
+    commitIntervalMs: 3000,
+    transactionTimeoutMs: 60_000,
+    sessionTimeoutMs: 6000,
+    heartbeatIntervalMs: 500,
+    // small send batches: records of the open transaction reach the broker before the commit
+    producerBatchRecords: 20
+  }
+
+  const first = inputs(0, 400, 10)
+  await kit.produce(input, first)
+  const one = start(config)
+  await one.waitFor('the first batch committed', (c) => num(c, 'commit', 'processed') === first.length)
+
+  const second = inputs(400, 300, 10)
+  await kit.produce(input, second)
+  // processed after the last commit, and sent: the broker holds an open transaction of this process
+  await one.waitFor('records of an open transaction', (c) => num(c, 'progress', 'processed') >= first.length + 100 && num(c, 'commit', 'processed') === first.length, 30_000)
+  await waitUntil('the open transaction at the broker', async () => await kit.hasOpenTransaction(output), 10_000)
+  const processedBeforeKill = num(one, 'progress', 'processed')
+  const committedBeforeKill = num(one, 'commit', 'processed')
+  one.signal('SIGKILL')
+  expect((await one.exited).signal).toBe('SIGKILL')
+  expect(committedBeforeKill).toBe(first.length)
+  // the dead process left its transaction open: read_committed readers of the output are blocked by it
+  expect(await kit.hasOpenTransaction(output)).toBe(true)
+
+  const two = start(config)
+  // initTransactions with the same transactional id aborts it right away (the 60 s timeout is far off)
+  await waitUntil('the dangling transaction aborted by the restart', async () => !(await kit.hasOpenTransaction(output)) || two.last('commit') !== undefined, 30_000)
+  await two.waitFor('RUNNING after the restart', (c) => c.last('state')?.to === 'RUNNING', 60_000)
+  const restored = Number(two.last('state')?.restored)
+  // only the tail beyond the checkpoint: at most what was written after the last commit, never the whole changelog
+  expect(restored).toBeLessThanOrEqual(processedBeforeKill - committedBeforeKill)
+  expect(restored).toBeLessThan(first.length)
+  const restoreEvents = two.all('restore')
+  expect(restoreEvents.length).toBe(2)
+  for (const e of restoreEvents) expect(BigInt(String(e.startOffset))).toBeGreaterThan(0n)
+
+  // the restarted app reprocesses the uncommitted second batch
+  await two.waitFor('the second batch committed', (c) => num(c, 'commit', 'processed') === second.length)
+  const third = inputs(700, 100, 10)
+  await kit.produce(input, third)
+  await two.waitFor('the third batch committed', (c) => num(c, 'commit', 'processed') === second.length + third.length)
+  two.signal('SIGTERM')
+  expect(await two.exited).toEqual({ code: 0, signal: null })
+  expect(two.last('state')?.to).toBe('NOT_RUNNING')
+
+  const all = [...first, ...second, ...third]
+  const expected = expectedCounts(all)
+  const out = await kit.readCommitted(output)
+  expect(out.length).toBe(all.length)
+  expect(countsByKey(out)).toEqual(expected)
+  // the stores, read from RocksDB after the clean close, equal a replay of the input
+  const stores = new Map<string, number>()
+  for (const p of [0, 1]) for (const [k, v] of await readCountStore(stateDir, applicationId, `0_${p}`, p)) stores.set(k, v)
+  expect(stores).toEqual(new Map([...expected].map(([k, counts]) => [k, counts.length])))
+  expect(await kit.committedTotal(applicationId)).toBe(all.length)
+
+  // after a graceful close the checkpoints are current: the next start restores nothing
+  const three = start(config)
+  await three.waitFor('RUNNING after a clean close', (c) => c.last('state')?.to === 'RUNNING', 60_000)
+  expect(Number(three.last('state')?.restored)).toBe(0)
+  const restores = three.all('restore')
+  expect(restores.length).toBe(2)
+  expect(restores.every((e) => e.restoredRecords === 0)).toBe(true)
+  three.signal('SIGTERM')
+  expect(await three.exited).toEqual({ code: 0, signal: null })
+})
