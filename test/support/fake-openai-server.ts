@@ -10,7 +10,8 @@
  *   hold          no answer until release() (or the client goes away) — to kill a worker mid-request
  *   rate-limited  429 with an OpenAI-style error body and `retry-after-ms: 0`
  *   server-error  500
- * `script(modes)` queues modes for the next requests; after that `mode` applies.
+ * Which mode answers a request: `modeFor(body)` when it returns one (tests running requests in parallel key the
+ * mode on the prompt), else the next of `script(modes)`, else `mode`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -39,6 +40,8 @@ export class FakeOpenAIServer {
   mode: FakeMode = 'good'
   answer: FakeAnswer = { score: 85, feedback: 'Clear code; consider edge cases for empty input.', details: { syntax: 90, logic: 85, performance: 80, bestPractices: 85 } }
   slowMs = 5_000
+  /** picks the mode from the request body; undefined falls through to the script and `mode` */
+  modeFor: ((body: any) => FakeMode | undefined) | undefined
   private readonly scripted: FakeMode[] = []
   private readonly held = new Set<ServerResponse>()
   private readonly waiters: Array<{ count: number, resolve: () => void }> = []
@@ -93,7 +96,7 @@ export class FakeOpenAIServer {
         this.json(res, 404, { error: { message: `no route ${req.method ?? ''} ${req.url ?? ''}`, type: 'invalid_request_error' } })
         return
       }
-      const mode = this.scripted.shift() ?? this.mode
+      const mode = this.modeFor?.(body) ?? this.scripted.shift() ?? this.mode
       this.requests.push({ seq: this.requests.length + 1, method: req.method, path: req.url, headers: req.headers, body, mode })
       for (const w of this.waiters.filter((w) => this.requests.length >= w.count)) {
         this.waiters.splice(this.waiters.indexOf(w), 1)

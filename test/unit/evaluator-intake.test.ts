@@ -2,7 +2,7 @@
  * The intake's rules without a broker: which records become which jobs, and the order store → add → commit
  * (offsets are committed only after Redis accepted the jobs; a refused poll is read again, never skipped).
  */
-import { envelopeToHeaders, sampleEvent, type DevtripEvent } from '../../events'
+import { envelopeToHeaders, sampleEvent, type DevtripEvent, type EventByType } from '../../events'
 import { evaluationIdFor, retryRequestedEventId } from '../../processors'
 import { EvaluationIntake, intentOf, type IntakeSink, type NewJob, type StoredSubmission } from '../../evaluator'
 import type { ConsumedRecord, KafkaGroupConsumer, PartitionBatch, TopicPartition, TopicPartitionOffset } from '../../streams/kafka'
@@ -24,7 +24,7 @@ function batch (topic: string, records: ConsumedRecord[], partition = 0): Partit
   return { topic, partition, records: records.map((r) => ({ ...r, partition })), highWatermark: 100n, lastStableOffset: 100n, logStartOffset: 0n }
 }
 
-const completed = (attemptId: string, extra: Record<string, unknown> = {}): DevtripEvent =>
+const completed = (attemptId: string, extra: Record<string, unknown> = {}): EventByType['MissionCompleted'] =>
   sampleEvent('MissionCompleted', { missionAttemptId: attemptId, userId: 7, code: 'const x = 1', language: 'javascript', missionTitle: 'Two Sum', ...extra })
 
 function retry (attemptId: string, retryAttempt: number, eventId = retryRequestedEventId(attemptId, retryAttempt)): DevtripEvent {

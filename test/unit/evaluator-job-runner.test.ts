@@ -170,7 +170,7 @@ test('no stored submission: EvaluationFailed(submission-missing), no evaluation'
   const d = deps([], { loadSubmission: async () => null })
   expect(await runEvaluationJob(new FakeJob(), d)).toMatchObject({ outcome: 'failed', failureReason: 'submission-missing' })
   expect(d.calls).toBe(0)
-  const failedEvent = valueOf(d.sent[1]!) as EventByType['EvaluationFailed']
+  const failedEvent = valueOf(d.sent[1]!) as unknown as EventByType['EvaluationFailed']
   expect(failedEvent).not.toHaveProperty('missionTitle')
 })
 
