@@ -108,6 +108,8 @@ export async function buildApiServer (options: ApiServerOptions): Promise<Fastif
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // ids in paths may be 200 characters (the event id rule); longer ones reach the route's own 400
+    routerOptions: { maxParamLength: 256 },
     return503OnClosing: true,
     forceCloseConnections: 'idle'
   })

@@ -58,8 +58,9 @@ interface Slot {
   busy: boolean
 }
 
+/** A failure the broker being away explains (worth failing fast for a while), as opposed to a bad batch. */
 function isBrokerTrouble (error: unknown): boolean {
-  return isDevtripError(error) && (error.canRetry || error.code === 'DEVTRIP_TIMEOUT' || error.code === 'DEVTRIP_KAFKA')
+  return isDevtripError(error) && (error.canRetry || error.code === 'DEVTRIP_TIMEOUT')
 }
 
 function describe (error: unknown): string {

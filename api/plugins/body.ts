@@ -88,7 +88,8 @@ export const bodyPlugin = globalPlugin<{ maxBodyBytes: number }>('devtrip-body',
     throw new ApiError('DEVTRIP_API_UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${encoding.slice(0, 50)}" is not supported: send gzip or an uncompressed body`)
   })
 
-  app.removeContentTypeParser(['application/json'])
+  // JSON is the only body this API reads: Fastify's text/plain parser would hand a string to the routes
+  app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, parseJsonBody(body as string))
