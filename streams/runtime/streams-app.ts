@@ -14,15 +14,13 @@ import { DevtripError, isDevtripError } from '../../events/errors'
 import type { StateStore } from '../../state/base/types'
 import { StateDirectory } from '../../state/state-directory'
 import { resolveErrorHandling, type ErrorHandling, type ErrorHandlingOptions } from '../error-handling'
-import { StreamTask, type HandledErrorEvent, type TaskListener } from '../internals/task/stream-task'
 import type { TopologyMetadata } from '../internals/topology/metadata'
 import { createKafkaClients } from '../kafka'
 import type {
-  ConsumedRecord as KafkaRecord, KafkaAdmin, KafkaAssignedConsumer, KafkaClientFactory, KafkaGroupConsumer, KafkaProducer,
+  KafkaAdmin, KafkaAssignedConsumer, KafkaClientFactory, KafkaGroupConsumer, KafkaProducer,
   PartitionBatch, TopicPartition, TopicPartitionOffset
 } from '../kafka/port'
 import { topicPartitionKey } from '../kafka/port'
-import type { ConsumedRecord as TaskRecord } from '../record-collector'
 import type { Topology } from '../topology'
 import { AppStateMachine, type AppState, type StateListener } from './app-state'
 import { Checkpoint } from './checkpoint'
@@ -32,7 +30,10 @@ import { prepareTopics, type TopicLayout } from './internal-topics'
 import { errorFields, stderrLogger, type StreamsLogger } from './logger'
 import { DIAGNOSTICS, StreamsMetrics } from './metrics'
 import { ChangelogRestorer, type RestoreProgress } from './restorer'
-import { sameSpec, taskSpecsFor, type TaskSpec } from './task-specs'
+import { TaskManager, type LocalTaskInfo } from './task-manager'
+import { taskSpecsFor } from './task-specs'
+
+export type { LocalTaskInfo, LocalTaskStatus } from './task-manager'
 
 export interface StreamsAppOptions {
   /** Kafka clients; default: the @platformatic/kafka adapter on `bootstrapServers` */
@@ -46,25 +47,6 @@ export interface StreamsAppOptions {
 export interface CloseOptions {
   /** after this, shutdown stops waiting for the loop and closes without committing (default 30 000) */
   readonly timeoutMs?: number
-}
-
-export type LocalTaskStatus = 'restoring' | 'running' | 'suspended'
-
-export interface LocalTaskInfo {
-  readonly taskId: string
-  readonly subtopologyId: number
-  readonly partition: number
-  readonly status: LocalTaskStatus
-  readonly inputPartitions: readonly TopicPartition[]
-  readonly stores: readonly string[]
-}
-
-interface ManagedTask {
-  readonly spec: TaskSpec
-  readonly task: StreamTask
-  status: LocalTaskStatus
-  /** label for records_processed_total: the task's input topics */
-  readonly topicLabel: string
 }
 
 /** Errors of a commit that a rewind cannot fix: the group or the producer identity moved on. */
@@ -92,12 +74,7 @@ export class StreamsApp {
   private readonly machine = new AppStateMachine()
   private readonly labels: { application_id: string }
   private readonly stateDirectory: StateDirectory
-  private readonly tasks = new Map<string, ManagedTask>()
-  private readonly byPartition = new Map<string, ManagedTask>()
-  /** input partitions paused because their task buffers too much */
-  private readonly backpressured = new Map<string, TopicPartition>()
-  /** specs assigned but whose task could not be created yet (e.g. a task directory still locked) */
-  private pendingSpecs: TaskSpec[] = []
+  private taskManager: TaskManager | undefined
   private identity: InstanceIdentity | undefined
   private admin: KafkaAdmin | undefined
   private producer: KafkaProducer | undefined
@@ -114,7 +91,6 @@ export class StreamsApp {
   private consecutiveFailures = 0
   /** an assignment arrived since the last revocation (RUNNING needs one) */
   private assigned = false
-  private roundRobin = 0
   private restored = 0
   private processed = 0
   private commitCount = 0
@@ -216,6 +192,19 @@ export class StreamsApp {
         rebalanceTimeoutMs: this.config.rebalanceTimeoutMs,
         clientId: `${this.config.clientId}-consumer`
       })
+      this.taskManager = new TaskManager({
+        config: this.config,
+        topology: this.topology,
+        metadata: this.metadata,
+        partitions: this.layout.partitions,
+        collector: this.checkpoint,
+        consumer: this.consumer,
+        restorer: this.restorer,
+        stateDirectory: this.stateDirectory,
+        errorHandling: this.errorHandling,
+        logger: this.logger,
+        metrics: this.metrics
+      })
       const inputs = [...new Set(this.metadata.subtopologies.flatMap((s) => s.sourceTopics))]
       this.consumer.subscribe(inputs, {
         onPartitionsRevoked: async (tps) => { await this.onRevoked(tps) },
@@ -281,23 +270,11 @@ export class StreamsApp {
 
   /** The store `name` of this instance's running task for `partition` (interactive queries), or undefined. */
   store<S extends StateStore = StateStore> (name: string, partition: number): S | undefined {
-    for (const m of this.tasks.values()) {
-      if (m.status !== 'running' || m.spec.partition !== partition) continue
-      const store = m.task.getStore(name)
-      if (store !== undefined) return store as S
-    }
-    return undefined
+    return this.taskManager?.store(name, partition) as S | undefined
   }
 
   localTasks (): LocalTaskInfo[] {
-    return [...this.tasks.values()].map((m) => ({
-      taskId: m.spec.id,
-      subtopologyId: m.spec.subtopologyId,
-      partition: m.spec.partition,
-      status: m.status,
-      inputPartitions: m.task.inputPartitions,
-      stores: (this.metadata.subtopologies.find((s) => s.id === m.spec.subtopologyId)?.stores ?? []).map((s) => s.name)
-    }))
+    return this.taskManager?.info() ?? []
   }
 
   // ---- the loop ----
@@ -316,108 +293,42 @@ export class StreamsApp {
   private async iteration (): Promise<void> {
     const restorer = this.restorer as ChangelogRestorer
     const consumer = this.consumer as KafkaGroupConsumer
-    if (this.pendingSpecs.length > 0) await this.createPendingTasks()
-    const busy = this.hasProcessableRecords(Date.now())
+    const tasks = this.taskManager as TaskManager
+    if (tasks.hasPending) {
+      await tasks.createPendingTasks()
+      if (tasks.hasPending) await sleep(100)
+    }
+    const busy = tasks.hasProcessableRecords(Date.now())
     let batches: PartitionBatch[]
     try {
       if (restorer.active) {
-        for (const task of await restorer.step(busy ? 0 : 10)) this.startTask(task.id)
+        for (const task of await restorer.step(busy ? 0 : 10)) tasks.startTask(task.id)
       }
       batches = await consumer.poll(busy || restorer.active ? 0 : this.config.fetchMaxWaitMs)
     } catch (error) {
       throw isDevtripError(error, 'DEVTRIP_KAFKA') ? new ReadFailure(error) : error
     }
     if (this.stopRequested) return
-    this.route(batches)
+    tasks.route(batches)
     const now = Date.now()
-    this.updateLag(now)
-    this.processTasks(now)
-    this.punctuate(now)
-    this.relieveBackpressure()
+    const sampleLag = now - this.lastLagSampleMs >= LAG_SAMPLE_MS
+    if (sampleLag) this.lastLagSampleMs = now
+    tasks.updateLag(sampleLag)
+    const started = performance.now()
+    const processed = tasks.processTasks(now)
+    if (processed > 0) {
+      this.processed += processed
+      this.metrics.processLatency.observe(this.labels, (performance.now() - started) / 1000 / processed)
+    }
+    tasks.punctuate(now)
+    tasks.relieveBackpressure()
     if (now - this.lastCommitMs >= this.config.commitIntervalMs) await this.commitAll('interval')
     this.updateRunningState()
   }
 
-  private hasProcessableRecords (now: number): boolean {
-    for (const m of this.tasks.values()) if (m.status === 'running' && m.task.bufferedRecords() > 0 && m.task.isProcessable(now)) return true
-    return false
-  }
-
-  private route (batches: readonly PartitionBatch[]): void {
-    const consumer = this.consumer as KafkaGroupConsumer
-    for (const batch of batches) {
-      const key = topicPartitionKey(batch)
-      const m = this.byPartition.get(key)
-      if (m === undefined || m.status !== 'running') {
-        // data for a partition whose task is not processing (it was paused meanwhile): fetch it again later
-        consumer.seek(batch, (batch.records[0] as KafkaRecord).offset)
-        consumer.pause([batch])
-        continue
-      }
-      const buffered = m.task.addRecords(batch, toTaskRecords(batch.records))
-      if (buffered >= this.config.maxBufferedRecordsPerPartition && !this.backpressured.has(key)) {
-        consumer.pause([batch])
-        this.backpressured.set(key, { topic: batch.topic, partition: batch.partition })
-      }
-    }
-  }
-
-  /** Tells tasks which partitions have unfetched data (maxTaskIdleMs) and samples consumer lag. */
-  private updateLag (now: number): void {
-    const states = (this.consumer as KafkaGroupConsumer).partitionStates()
-    const sample = now - this.lastLagSampleMs >= LAG_SAMPLE_MS
-    if (sample) this.lastLagSampleMs = now
-    for (const s of states) {
-      const m = this.byPartition.get(topicPartitionKey(s))
-      const lag = s.position !== null && s.lastStableOffset !== null ? s.lastStableOffset - s.position : null
-      if (m !== undefined && m.status === 'running') m.task.setPartitionLag(s, lag !== null && lag > 0n)
-      if (sample && lag !== null) this.metrics.consumerLag.set({ ...this.labels, topic: s.topic, partition: String(s.partition) }, Number(lag > 0n ? lag : 0n))
-    }
-  }
-
-  private processTasks (now: number): void {
-    const running = [...this.tasks.values()].filter((m) => m.status === 'running')
-    if (running.length === 0) return
-    const chunk = this.config.processChunkRecords
-    const started = performance.now()
-    let total = 0
-    const first = this.roundRobin++ % running.length
-    for (let i = 0; i < running.length; i++) {
-      const m = running[(first + i) % running.length] as ManagedTask
-      let n = 0
-      // a TaskFailure (handler said `fail`) propagates: onLoopError takes the app to ERROR
-      while (n < chunk && m.task.isProcessable(now) && m.task.process()) n++
-      if (n > 0) {
-        total += n
-        this.metrics.recordsProcessed.inc({ ...this.labels, topic: m.topicLabel }, n)
-      }
-    }
-    if (total > 0) {
-      this.processed += total
-      this.metrics.processLatency.observe(this.labels, (performance.now() - started) / 1000 / total)
-    }
-  }
-
-  private punctuate (now: number): void {
-    for (const m of this.tasks.values()) if (m.status === 'running') m.task.maybePunctuateSystemTime(now)
-  }
-
-  private relieveBackpressure (): void {
-    if (this.backpressured.size === 0) return
-    const consumer = this.consumer as KafkaGroupConsumer
-    const low = Math.floor(this.config.maxBufferedRecordsPerPartition / 2)
-    for (const [key, tp] of this.backpressured) {
-      const m = this.byPartition.get(key)
-      if (m !== undefined && m.status === 'running' && m.task.bufferedRecords(tp) > low) continue
-      this.backpressured.delete(key)
-      if (m !== undefined && m.status === 'running') consumer.resume([tp])
-    }
-  }
-
   private updateRunningState (): void {
     if (this.stopRequested || this.state !== 'REBALANCING' || !this.assigned) return
-    if (this.pendingSpecs.length > 0 || (this.restorer as ChangelogRestorer).active) return
-    for (const m of this.tasks.values()) if (m.status !== 'running') return
+    if ((this.restorer as ChangelogRestorer).active || !(this.taskManager as TaskManager).allRunning()) return
     this.machine.transition('RUNNING')
   }
 
@@ -431,7 +342,7 @@ export class StreamsApp {
     const checkpoint = this.checkpoint as Checkpoint
     const consumer = this.consumer as KafkaGroupConsumer
     this.lastCommitMs = Date.now()
-    const committing = [...this.tasks.values()].filter((m) => m.status === 'running' && m.task.commitNeeded())
+    const committing = (this.taskManager as TaskManager).running().filter((m) => m.task.commitNeeded())
     if (committing.length === 0 && checkpoint.uncommittedRecords === 0 && !checkpoint.inTransaction) return
     const started = performance.now()
     const offsets: TopicPartitionOffset[] = committing.flatMap((m) => m.task.committableOffsets())
@@ -454,7 +365,7 @@ export class StreamsApp {
     this.consecutiveFailures = 0
     this.metrics.commits.inc(this.labels)
     this.metrics.commitLatency.observe(this.labels, seconds)
-    this.sampleStoreSizes(committing)
+    ;(this.taskManager as TaskManager).sampleStoreSizes(committing)
     if (DIAGNOSTICS.commit.hasSubscribers) {
       DIAGNOSTICS.commit.publish({
         applicationId: this.config.applicationId,
@@ -464,17 +375,6 @@ export class StreamsApp {
         records: outcome.records,
         durationMs: seconds * 1000
       })
-    }
-  }
-
-  private sampleStoreSizes (committed: readonly ManagedTask[]): void {
-    for (const m of committed) {
-      const sub = this.metadata.subtopologies.find((s) => s.id === m.spec.subtopologyId)
-      for (const { name } of sub?.stores ?? []) {
-        const store = m.task.getStore(name) as (StateStore & { approximateNumEntries?: () => number }) | undefined
-        if (typeof store?.approximateNumEntries !== 'function') continue
-        this.metrics.storeEntries.set({ ...this.labels, store: name, partition: String(m.spec.partition) }, store.approximateNumEntries())
-      }
     }
   }
 
@@ -516,15 +416,17 @@ export class StreamsApp {
    */
   private async recoverByRewinding (reason: string): Promise<void> {
     await this.abortTransaction(reason)
-    const specs = [...this.tasks.values()].map((m) => m.spec)
-    await this.closeTasks([...this.tasks.values()], 'dirty')
+    const tasks = this.taskManager as TaskManager
+    const specs = tasks.all().map((m) => m.spec)
+    await tasks.closeAll('dirty')
     const consumer = this.consumer as KafkaGroupConsumer
     const assigned = new Set(consumer.assignment().map(topicPartitionKey))
-    const inputs = specs.flatMap((s) => s.inputTopics.map((topic) => ({ topic, partition: s.partition }))).filter((tp) => assigned.has(topicPartitionKey(tp)))
+    const stillAssigned = specs.filter((s) => s.inputTopics.every((topic) => assigned.has(topicPartitionKey({ topic, partition: s.partition }))))
+    const inputs = stillAssigned.flatMap((s) => s.inputTopics.map((topic) => ({ topic, partition: s.partition })))
     if (inputs.length > 0) {
       for (const c of await consumer.committed(inputs)) consumer.seek(c, c.offset ?? this.config.autoOffsetReset)
     }
-    await this.createTasks(specs.filter((s) => s.inputTopics.some((topic) => assigned.has(topicPartitionKey({ topic, partition: s.partition })))))
+    await tasks.createTasks(stillAssigned)
   }
 
   /**
@@ -534,8 +436,7 @@ export class StreamsApp {
    */
   private async recoverByRejoining (error: DevtripError): Promise<void> {
     const replaced = await this.abortTransaction(error.code)
-    await this.closeTasks([...this.tasks.values()], 'dirty')
-    this.pendingSpecs = []
+    await (this.taskManager as TaskManager).closeAll('dirty')
     if (error.code === 'DEVTRIP_KAFKA_FENCED' && !replaced) await this.replaceProducer()
     ;(this.consumer as KafkaGroupConsumer).requestRejoin()
     this.assigned = false
@@ -588,7 +489,7 @@ export class StreamsApp {
     this.stopRequested = true
     try {
       if (this.checkpoint !== undefined) await this.abortTransaction('failure')
-      await this.closeTasks([...this.tasks.values()], 'dirty')
+      await this.taskManager?.closeAll('dirty')
     } catch (closeError) {
       this.logger.error('closing tasks after a failure failed', errorFields(closeError))
     }
@@ -603,25 +504,17 @@ export class StreamsApp {
     this.assigned = false
     if (this.state === 'RUNNING') this.machine.transition('REBALANCING')
     if (this.stopRequested) return
+    const tasks = this.taskManager as TaskManager
     try {
+      // we still own the partitions: commit, then keep the tasks suspended in case they come back
       await this.commitAll('rebalance')
-      // keep the committed tasks (suspended): if the sticky assignor gives them back, nothing is reopened or restored
-      for (const m of this.tasks.values()) {
-        if (m.status === 'running') {
-          m.task.abortStores()
-          m.status = 'suspended'
-        } else if (m.status === 'restoring') {
-          await this.closeTasks([m], 'clean')
-        }
-      }
+      await tasks.suspendAll()
     } catch (error) {
       this.logger.warn('commit before revocation failed; closing the tasks without it', { applicationId: this.config.applicationId, ...errorFields(error) })
       const replaced = await this.abortTransaction(isDevtripError(error) ? error.code : 'revocation')
-      await this.closeTasks([...this.tasks.values()], 'dirty')
+      await tasks.closeAll('dirty')
       if (isDevtripError(error, 'DEVTRIP_KAFKA_FENCED') && !replaced) await this.replaceProducer()
     }
-    this.backpressured.clear()
-    this.pendingSpecs = []
   }
 
   private async onLost (partitions: readonly TopicPartition[]): Promise<void> {
@@ -629,26 +522,13 @@ export class StreamsApp {
     this.assigned = false
     if (this.state === 'RUNNING') this.machine.transition('REBALANCING')
     await this.abortTransaction('partitions-lost')
-    await this.closeTasks([...this.tasks.values()], 'dirty')
-    this.backpressured.clear()
-    this.pendingSpecs = []
+    await (this.taskManager as TaskManager).closeAll('dirty')
   }
 
   private async onAssigned (partitions: readonly TopicPartition[]): Promise<void> {
     this.publishRebalance('assigned', partitions)
     if (this.stopRequested) return
-    const specs = taskSpecsFor(this.metadata, partitions)
-    const reused: TaskSpec[] = []
-    for (const m of [...this.tasks.values()]) {
-      const spec = specs.find((s) => s.id === m.spec.id)
-      if (m.status === 'suspended' && spec !== undefined && sameSpec(spec, m.spec)) {
-        m.status = 'running'
-        reused.push(spec)
-      } else {
-        await this.closeTasks([m], 'clean')
-      }
-    }
-    await this.createTasks(specs.filter((s) => !reused.includes(s)))
+    await (this.taskManager as TaskManager).assign(taskSpecsFor(this.metadata, partitions))
     this.assigned = true
   }
 
@@ -657,126 +537,7 @@ export class StreamsApp {
     if (DIAGNOSTICS.rebalance.hasSubscribers) DIAGNOSTICS.rebalance.publish({ applicationId: this.config.applicationId, phase, partitions })
   }
 
-  // ---- tasks ----
-
-  /** Creates and opens tasks; their input stays paused until their stores are restored. */
-  private async createTasks (specs: readonly TaskSpec[]): Promise<void> {
-    const consumer = this.consumer as KafkaGroupConsumer
-    const opened: StreamTask[] = []
-    for (const spec of specs) {
-      const inputs = spec.inputTopics.map((topic) => ({ topic, partition: spec.partition }))
-      consumer.pause(inputs)
-      let task: StreamTask | undefined
-      try {
-        await this.stateDirectory.lockTask(spec.id)
-        task = this.newTask(spec)
-        await task.initializeStores()
-      } catch (error) {
-        await task?.close().catch(() => undefined)
-        if (!isDevtripError(error) || !error.canRetry) throw error
-        // e.g. the previous owner in this state dir has not let go yet: try again on a later loop turn
-        this.logger.warn(`task ${spec.id} cannot open yet; retrying`, errorFields(error))
-        this.pendingSpecs.push(spec)
-        continue
-      }
-      const m: ManagedTask = { spec, task, status: 'restoring', topicLabel: spec.inputTopics.join(',') }
-      this.tasks.set(spec.id, m)
-      for (const tp of inputs) this.byPartition.set(topicPartitionKey(tp), m)
-      opened.push(task)
-    }
-    this.metrics.tasks.set(this.labels, this.tasks.size)
-    if (opened.length === 0) return
-    let ready: StreamTask[]
-    try {
-      ready = await (this.restorer as ChangelogRestorer).add(opened)
-    } catch (error) {
-      // e.g. listing the changelog end offsets failed: close them (nothing was processed) and retry later
-      this.logger.warn('cannot start restoring; retrying', errorFields(error))
-      const failed = opened.map((t) => this.tasks.get(t.id) as ManagedTask)
-      await this.closeTasks(failed, 'clean')
-      this.pendingSpecs.push(...failed.map((m) => m.spec))
-      return
-    }
-    for (const task of ready) this.startTask(task.id)
-  }
-
-  private async createPendingTasks (): Promise<void> {
-    const specs = this.pendingSpecs
-    this.pendingSpecs = []
-    const assigned = new Set((this.consumer as KafkaGroupConsumer).assignment().map(topicPartitionKey))
-    await this.createTasks(specs.filter((s) => s.inputTopics.every((topic) => assigned.has(topicPartitionKey({ topic, partition: s.partition })))))
-    if (this.pendingSpecs.length > 0) await sleep(100)
-  }
-
-  private newTask (spec: TaskSpec): StreamTask {
-    const layout = this.layout as TopicLayout
-    const listener: TaskListener = {
-      onHandledError: (event) => { this.onHandledError(event) },
-      onSkippedRecord: (event) => { this.logger.debug('record skipped', { taskId: event.taskId, processor: event.processor, reason: event.reason }) }
-    }
-    return new StreamTask({
-      applicationId: this.config.applicationId,
-      topology: this.topology,
-      subtopologyId: spec.subtopologyId,
-      partition: spec.partition,
-      inputTopics: spec.inputTopics,
-      collector: this.checkpoint as Checkpoint,
-      partitionsFor: (topic) => {
-        const n = layout.partitions.get(topic)
-        if (n === undefined) throw new DevtripError('DEVTRIP_UNKNOWN_TOPIC', `the app does not know topic "${topic}" (not a source, sink or internal topic of the topology)`, { details: { topic } })
-        return n
-      },
-      stateDir: this.config.stateDir,
-      maxTaskIdleMs: this.config.maxTaskIdleMs,
-      errorHandling: this.errorHandling,
-      rocksdb: this.config.rocksdb,
-      listener
-    })
-  }
-
-  private startTask (taskId: string): void {
-    const m = this.tasks.get(taskId)
-    if (m === undefined || m.status !== 'restoring') return
-    m.task.startProcessing()
-    m.status = 'running'
-    const consumer = this.consumer as KafkaGroupConsumer
-    const assigned = new Set(consumer.assignment().map(topicPartitionKey))
-    consumer.resume(m.task.inputPartitions.filter((tp) => assigned.has(topicPartitionKey(tp))))
-  }
-
-  /**
-   * Closes tasks. 'clean': after a commit (or with nothing to commit) — processors and stores close normally.
-   * 'dirty': uncommitted store writes are dropped first; the stores keep their last committed batch and checkpoint.
-   */
-  private async closeTasks (tasks: readonly ManagedTask[], mode: 'clean' | 'dirty'): Promise<void> {
-    for (const m of tasks) {
-      if (mode === 'dirty') m.task.abortStores()
-      ;(this.restorer as ChangelogRestorer | undefined)?.remove(m.spec.id)
-      try {
-        await m.task.close()
-      } catch (error) {
-        this.logger.warn(`task ${m.spec.id} did not close cleanly`, errorFields(error))
-      }
-      this.tasks.delete(m.spec.id)
-      for (const tp of m.task.inputPartitions) {
-        const key = topicPartitionKey(tp)
-        if (this.byPartition.get(key) === m) this.byPartition.delete(key)
-        this.backpressured.delete(key)
-      }
-      await this.stateDirectory.unlockTask(m.spec.id).catch((e: unknown) => { this.logger.warn(`unlocking task ${m.spec.id} failed`, errorFields(e)) })
-    }
-    this.metrics.tasks.set(this.labels, this.tasks.size)
-  }
-
-  private onHandledError (event: HandledErrorEvent): void {
-    const where = event.source === undefined ? 'a punctuator' : `${event.source.topic}-${event.source.partition}@${String(event.source.record.offset)}`
-    if (event.action === 'dlq' && event.dlqTopic !== undefined) {
-      this.metrics.dlqRecords.inc({ ...this.labels, topic: event.dlqTopic, reason: event.kind })
-    }
-    this.logger.warn(`${event.kind} error at "${event.processor}" for ${where}: ${event.action}`, {
-      applicationId: this.config.applicationId, taskId: event.taskId, dlqTopic: event.dlqTopic, ...errorFields(event.error)
-    })
-  }
+  // ---- restore progress ----
 
   private onRestoreBatch (progress: RestoreProgress, records: number, remaining: bigint): void {
     this.restored += records
@@ -837,7 +598,7 @@ export class StreamsApp {
     } else {
       this.logger.warn(`the loop did not stop within ${timeoutMs} ms; closing without a final commit`, { applicationId: this.config.applicationId })
     }
-    await this.closeTasks([...this.tasks.values()], clean ? 'clean' : 'dirty')
+    await this.taskManager?.closeAll(clean ? 'clean' : 'dirty')
     await this.releaseResources()
     this.machine.transition('NOT_RUNNING')
   }
@@ -860,18 +621,6 @@ export class StreamsApp {
     this.producer = undefined
     this.admin = undefined
   }
-}
-
-/** The port allows null header values; the task's records do not — an absent value becomes empty bytes. */
-function toTaskRecords (records: readonly KafkaRecord[]): readonly TaskRecord[] {
-  let converted: TaskRecord[] | undefined
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i] as KafkaRecord
-    if (r.headers.length === 0 || !r.headers.some((h) => h[1] === null)) continue
-    converted ??= records.slice() as unknown as TaskRecord[]
-    converted[i] = { ...r, headers: r.headers.map(([k, v]) => [k, v ?? Buffer.alloc(0)] as const) }
-  }
-  return converted ?? (records as unknown as readonly TaskRecord[])
 }
 
 async function sleep (ms: number): Promise<void> {
