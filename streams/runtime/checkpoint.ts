@@ -164,12 +164,27 @@ export class Checkpoint implements RecordCollector {
   private noteOffsets (metadata: readonly RecordMetadata[]): void {
     const changelogs = this.options.changelogTopics
     if (changelogs.size === 0) return
+    // records of one partition come back with increasing offsets: only the last one per partition matters,
+    // and no key string is built per record
+    let topic = ''
+    let partition = -1
+    let last = -1n
     for (const m of metadata) {
-      if (!changelogs.has(m.topic)) continue
-      const key = topicPartitionKey(m)
-      const next = m.offset + 1n
-      const known = this.changelogEnds.get(key)
-      if (known === undefined || next > known) this.changelogEnds.set(key, next)
+      if (m.topic !== topic || m.partition !== partition) {
+        if (last >= 0n) this.noteEnd(topic, partition, last + 1n)
+        topic = m.topic
+        partition = m.partition
+        last = changelogs.has(topic) ? m.offset : -1n
+      } else if (last >= 0n && m.offset > last) {
+        last = m.offset
+      }
     }
+    if (last >= 0n) this.noteEnd(topic, partition, last + 1n)
+  }
+
+  private noteEnd (topic: string, partition: number, next: bigint): void {
+    const key = topicPartitionKey({ topic, partition })
+    const known = this.changelogEnds.get(key)
+    if (known === undefined || next > known) this.changelogEnds.set(key, next)
   }
 }
