@@ -1,6 +1,6 @@
 /**
- * The public face of streams/: the DSL, the Processor API, the Topology, error handling and the test driver.
- * The Kafka runtime lives in streams/runtime and drives the same StreamTask the test driver uses.
+ * The public face of streams/: the DSL, the Processor API, the Topology, error handling, the test driver and the
+ * Kafka runtime (StreamsApp, in streams/runtime), which drives the same StreamTask the test driver uses.
  */
 export { StreamsBuilder, type StreamsBuilderOptions } from './streams-builder'
 export { Topology, type SourceOptions, type SinkOptions } from './topology'
@@ -27,3 +27,8 @@ export {
 export { TaskFailure } from './internals/task/nodes'
 export { TopologyTestDriver, type TopologyTestDriverOptions } from './test-driver'
 export { TestInputTopic, TestOutputTopic, type TestRecord, type TestInput, type StoredRecord } from './test-topics'
+export { StreamsApp, type StreamsAppOptions, type CloseOptions, type LocalTaskInfo, type LocalTaskStatus } from './runtime/streams-app'
+export { resolveStreamsConfig, type StreamsConfig, type StreamsConfigInput, type ProcessingGuarantee, type ExceptionHandling } from './runtime/config'
+export { StreamsMetrics, METRIC_NAMES, DIAGNOSTICS } from './runtime/metrics'
+export { APP_STATES, type AppState, type StateListener } from './runtime/app-state'
+export type { StreamsLogger } from './runtime/logger'

@@ -15,7 +15,6 @@ import type { StateStore } from '../../state/base/types'
 import { StateDirectory } from '../../state/state-directory'
 import { resolveErrorHandling, type ErrorHandling, type ErrorHandlingOptions } from '../error-handling'
 import type { TopologyMetadata } from '../internals/topology/metadata'
-import { createKafkaClients } from '../kafka'
 import type {
   KafkaAdmin, KafkaAssignedConsumer, KafkaClientFactory, KafkaGroupConsumer, KafkaProducer,
   PartitionBatch, TopicPartition, TopicPartitionOffset
@@ -103,7 +102,7 @@ export class StreamsApp {
       throw new DevtripError('DEVTRIP_TOPOLOGY', `application "${this.config.applicationId}": the topology has no sources; add a stream or table first`)
     }
     this.exactlyOnce = this.config.processingGuarantee === 'exactly-once'
-    this.kafka = options.clientFactory ?? createKafkaClients({ brokers: this.config.bootstrapServers, clientId: this.config.clientId })
+    this.kafka = options.clientFactory ?? defaultClients(this.config)
     this.logger = options.logger ?? stderrLogger
     this.metrics = new StreamsMetrics(options.metricsRegistry)
     this.labels = { application_id: this.config.applicationId }
@@ -621,6 +620,16 @@ export class StreamsApp {
     this.producer = undefined
     this.admin = undefined
   }
+}
+
+/**
+ * The @platformatic/kafka adapter, loaded only when an app is created without a factory: importing streams/
+ * (e.g. for the TopologyTestDriver) must not load a Kafka client library.
+ */
+function defaultClients (config: StreamsConfig): KafkaClientFactory {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createKafkaClients } = require('../kafka') as typeof import('../kafka')
+  return createKafkaClients({ brokers: config.bootstrapServers, clientId: config.clientId })
 }
 
 async function sleep (ms: number): Promise<void> {
