@@ -159,6 +159,36 @@ describe('StreamsApp end to end', () => {
   })
 })
 
+describe('fencing', () => {
+  test('a producer fenced by another one with its transactional id is replaced; the output stays exactly once', async () => {
+    const input = await kit.createTopic(uniqueName('fence-in'), 2)
+    const output = await kit.createTopic(uniqueName('fence-out'), 2)
+    const applicationId = uniqueName('fence-app')
+    kit.track(`${applicationId}-${COUNT_STORE}-changelog`, `${input}.dlq`)
+    const registry = new Registry()
+    const app = track(new StreamsApp(countTopology(input, output), {
+      applicationId, bootstrapServers: kit.brokers, stateDir: stateDir(), commitIntervalMs: 100, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000
+    }, { logger: quiet, metricsRegistry: registry }))
+    await app.start()
+    const first = inputs(300, 11)
+    await kit.produce(input, first)
+    await waitUntil('the first batch committed', async () => (await kit.committedTotal(applicationId)) === first.length)
+    // a second producer with the app's transactional id bumps the epoch: the app's producer is now a zombie
+    const usurper = kit.kafka.createProducer({ transactionalId: app.transactionalId as string })
+    await usurper.initTransactions()
+    await usurper.close()
+    const second = inputs(300, 11)
+    await kit.produce(input, second)
+    await waitUntil('the second batch committed after the fence', async () => (await kit.committedTotal(applicationId)) === first.length + second.length)
+    const aborted = (await registry.getMetricsAsJSON()).find((m) => m.name === 'devtrip_streams_transactions_aborted_total')
+    expect(aborted?.values.some((v) => v.labels.reason === 'DEVTRIP_KAFKA_FENCED' && v.value >= 1)).toBe(true)
+    expect(app.state).not.toBe('ERROR')
+    expect(countsByKey(await kit.readCommitted(output))).toEqual(expectedCounts([...first, ...second]))
+    await app.close()
+    expect(app.state).toBe('NOT_RUNNING')
+  })
+})
+
 describe('start-up checks', () => {
   test('missing source or sink topics are named in a DEVTRIP_UNKNOWN_TOPIC error', async () => {
     const input = await kit.createTopic(uniqueName('exists'), 1)
