@@ -15,3 +15,4 @@ export { planPurge, applyPurge, type PurgeBefore, type PurgePlan, type PurgePart
 export { replayGroupId, markerTopicName, REPLAY_GROUP_PREFIX } from './dlq-markers'
 export { scanRanges, topicRanges, type PartitionRange, type ScanOptions } from './topic-scan'
 export { readRestoreProgress, type StoreRestoreProgress } from './restore-progress'
+export { StreamsOverview, type OverviewOptions, type OverviewDocument, type OverviewListener } from './overview'
