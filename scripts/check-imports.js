@@ -7,8 +7,9 @@ const { readdirSync, readFileSync, statSync } = require('node:fs')
 const { join, relative, resolve, dirname, sep } = require('node:path')
 
 const root = resolve(__dirname, '..')
-const LAYER = { events: 0, state: 1, streams: 2, processors: 3, topologies: 4, api: 5, evaluator: 5, dashboard: 5, cli: 6, bench: 7, scripts: 7, test: 8 }
-// cli starts the api and the evaluator, so it sits just above them; bench, scripts and test may use everything.
+const LAYER = { events: 0, state: 1, streams: 2, processors: 3, topologies: 4, api: 5, evaluator: 5, dashboard: 5, bench: 6, cli: 7, scripts: 8, test: 8 }
+// cli is the entry point: it starts the api, the evaluator and the benchmarks, so it sits above them all;
+// scripts and test may use everything.
 
 function tsFiles (dir, out = []) {
   for (const name of readdirSync(dir)) {
