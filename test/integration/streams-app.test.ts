@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
-import { isDevtripError } from '../../events/errors'
+import { DevtripError, isDevtripError } from '../../events/errors'
 import { Serdes } from '../../state/serdes-builtin'
 import { Consumed, DLQ_HEADERS, Materialized, Produced, StreamsBuilder } from '../../streams'
+import type { KafkaClientFactory, KafkaProducer } from '../../streams/kafka'
 import type { StreamsLogger } from '../../streams/runtime/logger'
 import { StreamsApp } from '../../streams/runtime/streams-app'
 import type { AppState } from '../../streams/runtime/app-state'
@@ -186,6 +187,58 @@ describe('fencing', () => {
     expect(countsByKey(await kit.readCommitted(output))).toEqual(expectedCounts([...first, ...second]))
     await app.close()
     expect(app.state).toBe('NOT_RUNNING')
+  })
+})
+
+describe('recovery', () => {
+  test('a commit that fails rewinds: the transaction is aborted, tasks are rebuilt from the committed offsets, output stays exactly once', async () => {
+    const input = await kit.createTopic(uniqueName('rewind-in'), 2)
+    const output = await kit.createTopic(uniqueName('rewind-out'), 2)
+    const applicationId = uniqueName('rewind-app')
+    kit.track(`${applicationId}-${COUNT_STORE}-changelog`, `${input}.dlq`)
+    // the real clients, except that the producer's 3rd commitTransaction fails like a broker timeout would
+    let commits = 0
+    const factory: KafkaClientFactory = {
+      ...kit.kafka,
+      createProducer: (options) => {
+        const real = kit.kafka.createProducer(options)
+        const flaky: KafkaProducer = {
+          transactionalId: real.transactionalId,
+          send: async (records) => await real.send(records),
+          initTransactions: async () => { await real.initTransactions() },
+          beginTransaction: async () => { await real.beginTransaction() },
+          sendOffsetsToTransaction: async (offsets, group) => { await real.sendOffsetsToTransaction(offsets, group) },
+          commitTransaction: async () => {
+            if (++commits === 3) throw new DevtripError('DEVTRIP_KAFKA', 'commitTransaction: request timed out (injected)', { canRetry: true })
+            await real.commitTransaction()
+          },
+          abortTransaction: async () => { await real.abortTransaction() },
+          close: async () => { await real.close() }
+        }
+        return flaky
+      }
+    }
+    const registry = new Registry()
+    const app = track(new StreamsApp(countTopology(input, output), {
+      applicationId, bootstrapServers: kit.brokers, stateDir: stateDir(), commitIntervalMs: 50, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000
+    }, { logger: quiet, metricsRegistry: registry, clientFactory: factory }))
+    await app.start()
+    const all: Array<{ key: string, value: string }> = []
+    for (let round = 0; round < 5; round++) {
+      const batch = inputs(100, 9)
+      all.push(...batch)
+      await kit.produce(input, batch)
+      await waitUntil(`round ${round} committed`, async () => (await kit.committedTotal(applicationId)) === all.length)
+    }
+    expect(commits).toBeGreaterThan(3)
+    const aborted = (await registry.getMetricsAsJSON()).find((m) => m.name === 'devtrip_streams_transactions_aborted_total')
+    expect(aborted?.values.some((v) => v.labels.reason === 'DEVTRIP_KAFKA' && v.value === 1)).toBe(true)
+    expect(app.state).toBe('RUNNING')
+    expect(countsByKey(await kit.readCommitted(output))).toEqual(expectedCounts(all))
+    await app.close()
+    const onDisk = new Map<string, number>()
+    for (const p of [0, 1]) for (const [k, v] of await readCountStore(app.config.stateDir, applicationId, `0_${p}`, p)) onDisk.set(k, v)
+    expect(onDisk).toEqual(new Map([...expectedCounts(all)].map(([k, v]) => [k, v.length])))
   })
 })
 
