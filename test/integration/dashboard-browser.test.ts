@@ -132,7 +132,7 @@ test('the dashboard shows the groups and follows lag up and down live', async ()
   await page.locator(`article[data-group="${ledger}"]`).waitFor({ timeout: 30_000 })
   // the token left the address bar
   expect(page.url()).toBe(`${address}/dashboard/`)
-  await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42 })
+  await page.evaluate(() => { (globalThis as unknown as { marker: number }).marker = 42 })
 
   // both consumers catch up
   await eventually(async () => {
@@ -172,7 +172,7 @@ test('the dashboard shows the groups and follows lag up and down live', async ()
   await new Promise((resolve) => setTimeout(resolve, 2500))
 
   // the same page all along: updates came over the event stream, not reloads
-  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42)
+  expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42)
   // the DLQ table and the restore progress
   const dlqText = await page.locator('#dlq').textContent()
   expect(dlqText).toContain(dlq)
