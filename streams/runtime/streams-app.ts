@@ -93,6 +93,9 @@ export class StreamsApp {
   private restored = 0
   private processed = 0
   private commitCount = 0
+  private starting: Promise<void> | undefined
+  /** why the app went to ERROR, if it did */
+  private failure: unknown
 
   constructor (topology: Topology, config: StreamsConfigInput, options: StreamsAppOptions = {}) {
     this.config = resolveStreamsConfig(config)
@@ -162,7 +165,14 @@ export class StreamsApp {
    * REBALANCING); use `waitForState('RUNNING')` to wait for the first assignment to be restored.
    */
   async start (): Promise<void> {
-    if (this.state !== 'CREATED') throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `start(): the app is ${this.state}; a StreamsApp starts once (create a new one)`)
+    if (this.state !== 'CREATED' || this.starting !== undefined || this.closing !== undefined) {
+      throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `start(): the app is ${this.state}; a StreamsApp starts once (create a new one)`)
+    }
+    this.starting = this.startOnce()
+    await this.starting
+  }
+
+  private async startOnce (): Promise<void> {
     const { applicationId } = this.config
     try {
       this.identity = await acquireInstanceIdentity(this.config.stateDir, applicationId)
@@ -212,6 +222,7 @@ export class StreamsApp {
       })
     } catch (error) {
       this.logger.error('start failed', { applicationId, ...errorFields(error) })
+      this.failure = error
       await this.releaseResources()
       this.machine.transition('ERROR')
       throw error
@@ -253,7 +264,7 @@ export class StreamsApp {
     const handler = (signal: NodeJS.Signals): void => {
       this.logger.info(`${signal}: closing`, { applicationId: this.config.applicationId })
       this.close({ timeoutMs: options.timeoutMs }).then(
-        () => { if (options.exit !== false) process.exit(this.state === 'NOT_RUNNING' ? 0 : 1) },
+        () => { if (options.exit !== false) process.exit(this.state === 'NOT_RUNNING' && this.failure === undefined ? 0 : 1) },
         (error: unknown) => {
           this.logger.error('close after a signal failed', errorFields(error))
           if (options.exit !== false) process.exit(1)
@@ -484,6 +495,7 @@ export class StreamsApp {
 
   /** Handler said `fail`, or recovery is hopeless: abort, close everything (stores cleanly), state ERROR. */
   private async fail (error: unknown): Promise<void> {
+    this.failure ??= error
     this.logger.error('stream processing failed; the app stops (state ERROR)', { applicationId: this.config.applicationId, ...errorFields(error) })
     this.stopRequested = true
     try {
@@ -564,6 +576,8 @@ export class StreamsApp {
   // ---- shutdown ----
 
   private async shutdown (timeoutMs: number): Promise<void> {
+    // a close() during start() waits for the start to finish (or fail) first
+    await this.starting?.catch(() => undefined)
     const state = this.state
     if (state === 'NOT_RUNNING') return
     if (state === 'CREATED' || state === 'ERROR') {
