@@ -177,7 +177,8 @@ async function replay (topic: string, flags: FilterFlags & { to?: string, dryRun
     if (to !== 'original' && !(await admin.listTopics()).includes(to)) throw new CliError(`--to topic ${JSON.stringify(to)} does not exist`, 'create it first, or use --to original', EXIT_USAGE)
     const plan = await usageAsync(() => replayDlq(kafka, { ...options, dryRun: true }))
     if (flags.dryRun === true) return plan
-    if (plan.replayed === 0) return plan
+    // nothing to do: report it as the (empty) real run it would have been
+    if (plan.replayed === 0) return { ...plan, dryRun: false }
     const where = Object.entries(plan.destinations).map(([t, n]) => `${n} to ${t}`).join(', ')
     await confirm(`replay ${plan.replayed} record${plan.replayed === 1 ? '' : 's'} from ${topic} (${where})`, flags.yes)
     const bar = createProgressBar(`replaying ${topic}`)
@@ -188,14 +189,17 @@ async function replay (topic: string, flags: FilterFlags & { to?: string, dryRun
     }
   })
   if (flags.json === true) return printJson(result)
+  if (!result.dryRun && result.replayed === 0) printLine(`nothing to replay from ${topic}: every matching record was replayed or purged before`)
   const verb = result.dryRun ? 'would replay' : 'replayed'
   const where = Object.entries(result.destinations).map(([t, n]) => `${n} to ${t}`).join(', ')
-  printLine(`${verb} ${result.replayed} record${result.replayed === 1 ? '' : 's'} from ${topic}${where === '' ? '' : ` (${where})`}` +
-    `${result.dryRun ? '' : ` in ${result.transactions} transaction${result.transactions === 1 ? '' : 's'}`}`)
-  if (result.notMatching > 0) printLine(`${result.notMatching} record${result.notMatching === 1 ? '' : 's'} did not match the filter and stay pending`)
+  if (result.dryRun || result.replayed > 0) {
+    printLine(`${verb} ${result.replayed} record${result.replayed === 1 ? '' : 's'} from ${topic}${where === '' ? '' : ` (${where})`}` +
+      `${result.dryRun ? '' : ` in ${result.transactions} transaction${result.transactions === 1 ? '' : 's'}`}`)
+  }
+  if (result.notMatching > 0) printLine(`${result.notMatching} record${result.notMatching === 1 ? ' does' : 's do'} not match the filter and stay${result.notMatching === 1 ? 's' : ''} pending`)
   if (result.alreadyReplayed > 0) printLine(`${result.alreadyReplayed} record${result.alreadyReplayed === 1 ? ' was' : 's were'} already replayed by an earlier filtered replay`)
   if (result.dryRun && result.replayed > 0) printLine('nothing was written (--dry-run)')
-  if (!result.dryRun) printLine(`progress is kept in consumer group ${result.groupId}: a rerun continues after the last committed record`)
+  if (!result.dryRun && result.replayed > 0) printLine(`progress is kept in consumer group ${result.groupId}: a rerun continues after the last committed record`)
 }
 
 async function usageAsync<T> (work: () => Promise<T>): Promise<T> {
