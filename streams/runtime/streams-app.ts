@@ -411,8 +411,16 @@ export class StreamsApp {
         if (REJOIN_CODES.has(error.code)) await this.recoverByRejoining(error)
         else await this.recoverByRewinding(error.code)
       } catch (recoveryError) {
-        await this.fail(recoveryError)
-        return
+        // e.g. reading the committed offsets failed: fall back to a rejoin, whose callbacks rebuild every task
+        // from the group's committed offsets; only a hopeless case stops the app
+        if (tooMany || !isDevtripError(recoveryError) || !recoveryError.canRetry) {
+          await this.fail(recoveryError)
+          return
+        }
+        this.logger.warn('recovery failed; rejoining the group instead', { applicationId: this.config.applicationId, ...errorFields(recoveryError) })
+        await (this.taskManager as TaskManager).closeAll('dirty')
+        ;(this.consumer as KafkaGroupConsumer).requestRejoin()
+        this.assigned = false
       }
     }
     // back off on repeated failures so a broken broker is not hammered (never a tight crash loop)
@@ -458,8 +466,10 @@ export class StreamsApp {
     const checkpoint = this.checkpoint as Checkpoint
     const hadTransaction = checkpoint.inTransaction
     const failure = await checkpoint.abort()
-    if (hadTransaction) this.metrics.transactionsAborted.inc({ ...this.labels, reason })
-    if (DIAGNOSTICS.commit.hasSubscribers) DIAGNOSTICS.commit.publish({ applicationId: this.config.applicationId, aborted: true, reason })
+    if (hadTransaction) {
+      this.metrics.transactionsAborted.inc({ ...this.labels, reason })
+      if (DIAGNOSTICS.commit.hasSubscribers) DIAGNOSTICS.commit.publish({ applicationId: this.config.applicationId, aborted: true, reason })
+    }
     if (failure !== undefined) {
       this.logger.warn('aborting the transaction failed; the coordinator aborts it (fenced producer or timeout)', errorFields(failure))
       if (isDevtripError(failure, 'DEVTRIP_KAFKA_FENCED')) {
