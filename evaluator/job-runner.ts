@@ -45,6 +45,8 @@ export interface JobRunnerDeps {
   readonly jobExists: (jobId: string) => Promise<boolean>
   readonly evaluationTopic: string
   readonly jobTimeoutMs: number
+  /** aborted when the worker shuts down and its grace period is over: a running evaluation is abandoned */
+  readonly shutdown?: AbortSignal
   readonly now?: () => number
 }
 
@@ -58,24 +60,41 @@ export interface JobResult {
   readonly resent: number
 }
 
-/** Evaluates, but never for longer than timeoutMs: a late evaluator is abandoned and reported as `timeout`. */
-export async function evaluateWithTimeout (evaluator: CodeEvaluator, submission: StoredSubmission, timeoutMs: number): Promise<EvaluationVerdict> {
+/**
+ * Evaluates, but never for longer than timeoutMs: a late evaluator is abandoned and reported as `timeout`.
+ * When `shutdown` aborts first, the evaluation is abandoned WITHOUT a verdict: this throws DEVTRIP_CLOSED, the
+ * job fails this attempt, and BullMQ runs it again (on another worker) after its backoff.
+ */
+export async function evaluateWithTimeout (evaluator: CodeEvaluator, submission: StoredSubmission, timeoutMs: number, shutdown?: AbortSignal): Promise<EvaluationVerdict> {
   const controller = new AbortController()
   let timer: NodeJS.Timeout | undefined
+  let onShutdown: (() => void) | undefined
   const timeout = new Promise<EvaluationVerdict>((resolve) => {
     timer = setTimeout(() => {
       controller.abort(new DevtripError('DEVTRIP_TIMEOUT', `evaluation exceeded ${timeoutMs} ms`))
       resolve(failed('timeout', `the evaluation took longer than the job timeout (${timeoutMs} ms)`))
     }, timeoutMs)
   })
+  const abandoned = new Promise<never>((_resolve, reject) => {
+    onShutdown = () => {
+      const error = new DevtripError('DEVTRIP_CLOSED', 'the worker shut down before the evaluation finished; the job runs again', { canRetry: true })
+      controller.abort(error)
+      reject(error)
+    }
+    if (shutdown?.aborted === true) onShutdown()
+    else shutdown?.addEventListener('abort', onShutdown, { once: true })
+  })
+  abandoned.catch(() => undefined)
   try {
     const input = { missionTitle: submission.missionTitle, language: submission.language, code: submission.code }
     return await Promise.race([
       evaluator.evaluate(input, controller.signal).catch((error: unknown) => failed('provider-error', `the evaluator threw: ${error instanceof Error ? error.message : String(error)}`)),
-      timeout
+      timeout,
+      abandoned
     ])
   } finally {
     clearTimeout(timer)
+    if (onShutdown !== undefined) shutdown?.removeEventListener('abort', onShutdown)
   }
 }
 
@@ -109,7 +128,7 @@ export async function runEvaluationJob (job: JobHandle, deps: JobRunnerDeps): Pr
     const submission = await deps.loadSubmission(job.data.missionAttemptId)
     const verdict = submission === null
       ? failed('submission-missing', `no stored submission for mission attempt ${String(job.data.missionAttemptId)} (its MissionCompleted was never seen, or is older than the retention)`)
-      : await evaluateWithTimeout(deps.evaluator, submission, deps.jobTimeoutMs)
+      : await evaluateWithTimeout(deps.evaluator, submission, deps.jobTimeoutMs, deps.shutdown)
     progress = { ...progress, outcome: outcomeEvent(job.id, job.data, submission, verdict, evaluatorName, now()) }
     await job.saveProgress(progress)
     await emit(progress.outcome!, 'outcomeSent')

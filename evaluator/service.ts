@@ -116,7 +116,7 @@ export class EvaluatorService {
       await this.intake?.stop().catch((error: unknown) => { this.log(`evaluator: intake close failed: ${(error as Error).message}`) })
       if (this.workers !== null) {
         const graceful = await this.workers.close(this.config.shutdownGraceMs)
-        if (!graceful) this.log(`evaluator: jobs still running after ${this.config.shutdownGraceMs} ms were abandoned; they run again elsewhere once they stall`)
+        if (!graceful) this.log(`evaluator: evaluations still running after ${this.config.shutdownGraceMs} ms were abandoned; their jobs run again after the retry backoff`)
       }
       await this.producer?.close().catch(() => undefined)
       await this.queue.close().catch(() => undefined)

@@ -32,11 +32,12 @@ export class EvaluationWorkers {
   readonly worker: Worker<EvaluationJobData, JobResult>
   private running: Promise<void> | null = null
   private readonly connection: Redis
+  private readonly shutdown = new AbortController()
 
   constructor (config: EvaluatorConfig, deps: JobRunnerDeps, events: WorkerEvents) {
     const connection = createRedisConnection(config.redisUrl, `${config.clientId}-worker`)
     this.connection = connection
-    this.worker = new Worker<EvaluationJobData, JobResult>(config.queueName, async (job) => await runEvaluationJob(handleOf(job), deps), {
+    this.worker = new Worker<EvaluationJobData, JobResult>(config.queueName, async (job) => await runEvaluationJob(handleOf(job), { ...deps, shutdown: this.shutdown.signal }), {
       connection,
       prefix: config.keyPrefix,
       autorun: false,
@@ -67,18 +68,22 @@ export class EvaluationWorkers {
   }
 
   /**
-   * Stops taking jobs and lets running ones finish for up to `graceMs`; after that the worker is closed by force
-   * and the unfinished jobs, whose locks are no longer renewed, are re-run by another worker once they stall.
+   * Stops taking jobs and lets running ones finish for up to `graceMs`. After that their evaluations are
+   * abandoned: each such job fails this attempt (DEVTRIP_CLOSED) without emitting an outcome, and BullMQ runs it
+   * again on another worker after its backoff; its saved EvaluationStarted is not sent twice (job-runner.ts).
+   * (BullMQ's own forced close cannot be used here: once a graceful close started, a forced one waits for it.)
    * Returns whether the close was graceful.
    */
   async close (graceMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined
+    const closing = this.worker.close()
     const graceful = await Promise.race([
-      this.worker.close().then(() => true),
+      closing.then(() => true),
       new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), graceMs) })
     ])
     clearTimeout(timer)
-    if (!graceful) await this.worker.close(true)
+    if (!graceful) this.shutdown.abort()
+    await closing
     await this.running?.catch(() => undefined)
     this.connection.disconnect()
     return graceful

@@ -182,3 +182,24 @@ test('a run superseded by a later run of the same attempt emits nothing and does
   expect(d.sent).toEqual([])
   expect(d.calls).toBe(0)
 })
+
+test('a shutdown past the grace period abandons the evaluation: no outcome, the job attempt fails (to be retried)', async () => {
+  const shutdown = new AbortController()
+  let told = false
+  const d = deps([], {
+    jobTimeoutMs: 60_000,
+    shutdown: shutdown.signal,
+    evaluator: {
+      name: 'slow/1',
+      evaluate: async (_input, signal) => await new Promise<EvaluationVerdict>(() => { signal.addEventListener('abort', () => { told = true }) })
+    }
+  })
+  const job = new FakeJob()
+  const running = runEvaluationJob(job, d)
+  await new Promise((resolve) => setImmediate(resolve))
+  shutdown.abort()
+  await expect(running).rejects.toMatchObject({ code: 'DEVTRIP_CLOSED', canRetry: true })
+  expect(told).toBe(true)
+  expect(d.sent.map((r) => valueOf(r).eventType)).toEqual(['EvaluationStarted'])
+  expect(job.saved.at(-1)).toEqual({ started: job.saved[0]!.started, startedSent: true })
+})
