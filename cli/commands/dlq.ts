@@ -221,7 +221,13 @@ async function purge (topic: string, flags: CommonFlags & { before?: string, del
   const before = parseBefore(flags.before)
   const result = await withKafka(flags, async (kafka, admin) => {
     await checkDlqTopic(admin, topic)
-    const plan = await planPurge(kafka, admin, topic, before, flags.deleteRecords === true)
+    const bar = createProgressBar(`reading ${topic}`)
+    let plan
+    try {
+      plan = await planPurge(kafka, admin, topic, before, flags.deleteRecords === true, (d, t) => bar.update(Number(d), Number(t)))
+    } finally {
+      bar.finish()
+    }
     if (flags.dryRun === true) return { ...plan, dryRun: true, logStartOffsets: null }
     const moves = plan.partitions.some((p) => p.to > p.from)
     if (!moves && !plan.deleteRecords) return { ...plan, dryRun: false, logStartOffsets: null }

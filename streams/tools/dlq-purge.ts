@@ -10,7 +10,7 @@
 import { DevtripError } from '../../events/errors'
 import type { KafkaAdmin, KafkaClientFactory, TopicPartitionOffset } from '../kafka/port'
 import { loadMarkers, markerKey, replayedUpTo, replayGroupId } from './dlq-markers'
-import { scanRanges, topicRanges } from './topic-scan'
+import { scanRanges, topicRanges, type ScanOptions } from './topic-scan'
 
 /** Where to move to: an offset (every partition), a time (first record at or after it, per partition), or the end. */
 export type PurgeBefore = { readonly offset: bigint } | { readonly timestamp: number } | 'end'
@@ -38,7 +38,7 @@ export interface PurgeResult extends PurgePlan {
   readonly logStartOffsets: ReadonlyArray<{ readonly partition: number, readonly offset: string }> | null
 }
 
-export async function planPurge (kafka: KafkaClientFactory, admin: KafkaAdmin, dlqTopic: string, before: PurgeBefore, deleteRecords: boolean): Promise<PurgePlan> {
+export async function planPurge (kafka: KafkaClientFactory, admin: KafkaAdmin, dlqTopic: string, before: PurgeBefore, deleteRecords: boolean, onProgress?: ScanOptions['onProgress']): Promise<PurgePlan> {
   const upTo = await replayedUpTo(admin, dlqTopic)
   const ranges = await topicRanges(admin, dlqTopic, (p, start) => upTo.get(p) ?? start)
   let targets: Map<number, bigint>
@@ -57,7 +57,7 @@ export async function planPurge (kafka: KafkaClientFactory, admin: KafkaAdmin, d
   const counts = new Map<number, number>()
   await scanRanges(kafka, partitions.map((p) => ({ topic: dlqTopic, partition: p.partition, from: p.from, to: p.to })), (record) => {
     if (!markers.has(markerKey(record.partition, record.offset))) counts.set(record.partition, (counts.get(record.partition) ?? 0) + 1)
-  })
+  }, { onProgress })
   const counted = partitions.map((p) => ({ ...p, records: counts.get(p.partition) ?? 0 }))
   return { dlqTopic, groupId: replayGroupId(dlqTopic), partitions: counted, records: counted.reduce((s, p) => s + p.records, 0), deleteRecords }
 }
