@@ -7,6 +7,8 @@
  *      would show), restores only the changelog tail beyond its checkpoint, and reprocesses the second batch;
  *   4. committed output holds every count exactly once, the stores on disk equal a replay of the input;
  *   5. SIGTERM closes cleanly (exit 0) and the next start restores nothing.
+ * And the gap between the two halves of a commit: kill -9 right after commitTransaction returned, before the stores
+ * wrote their batch — the restart restores exactly that transaction's changelog records and reprocesses nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -125,4 +127,54 @@ test('kill -9 mid-transaction: output exactly once, store equals a replay, resto
   expect(restores.every((e) => e.restoredRecords === 0)).toBe(true)
   three.signal('SIGTERM')
   expect(await three.exited).toEqual({ code: 0, signal: null })
+})
+
+test('kill -9 after Kafka committed but before the stores wrote: the restart restores exactly that tail and reprocesses nothing', async () => {
+  const input = await kit.createTopic(uniqueName('gap-in'), 2)
+  const output = await kit.createTopic(uniqueName('gap-out'), 2)
+  const applicationId = uniqueName('gap-app')
+  kit.track(`${applicationId}-${COUNT_STORE}-changelog`, `${input}.dlq`)
+  const config: ChildConfig = {
+    brokers: kit.brokers, applicationId, input, output, stateDir, commitIntervalMs: 1500, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500
+  }
+  const first = inputs(0, 300, 7)
+  await kit.produce(input, first)
+  const one = start(config)
+  await one.waitFor('the first batch committed', (c) => num(c, 'commit', 'processed') === first.length)
+  one.signal('SIGTERM')
+  expect(await one.exited).toEqual({ code: 0, signal: null })
+
+  // the next run dies inside its first commit that carries records: after commitTransaction, before commitStores
+  const two = start({ ...config, killAfterKafkaCommit: 1 })
+  await two.waitFor('RUNNING', (c) => c.last('state')?.to === 'RUNNING')
+  const second = inputs(300, 200, 7)
+  await kit.produce(input, second)
+  expect((await two.exited).signal).toBe('SIGKILL')
+  // what the killed commit carried (normally the whole second batch: it arrives in one fetch)
+  const inKilledCommit = num(two, 'killing', 'processed')
+  expect(inKilledCommit).toBeGreaterThan(0)
+  expect(two.last('commit')).toBeUndefined()
+  // Kafka has it: the offsets (and output) of those records are committed
+  const committedAtKill = await kit.committedTotal(applicationId)
+  expect(committedAtKill).toBe(first.length + inKilledCommit)
+
+  const three = start(config)
+  await three.waitFor('RUNNING after the crash', (c) => c.last('state')?.to === 'RUNNING')
+  // the stores still had the first batch's checkpoint: exactly the killed commit's changelog records are the tail
+  expect(Number(three.last('state')?.restored)).toBe(inKilledCommit)
+  const third = inputs(500, 70, 7)
+  await kit.produce(input, third)
+  const leftOver = first.length + second.length - committedAtKill
+  await three.waitFor('the rest committed', (c) => num(c, 'commit', 'processed') === leftOver + third.length)
+  three.signal('SIGTERM')
+  expect(await three.exited).toEqual({ code: 0, signal: null })
+  // nothing the killed commit covered was processed again
+  expect(num(three, 'progress', 'processed')).toBe(leftOver + third.length)
+
+  const all = [...first, ...second, ...third]
+  const expected = expectedCounts(all)
+  expect(countsByKey(await kit.readCommitted(output))).toEqual(expected)
+  const stores = new Map<string, number>()
+  for (const p of [0, 1]) for (const [k, v] of await readCountStore(stateDir, applicationId, `0_${p}`, p)) stores.set(k, v)
+  expect(stores).toEqual(new Map([...expected].map(([k, counts]) => [k, counts.length])))
 })

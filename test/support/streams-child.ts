@@ -11,10 +11,45 @@
  * Run: node --require ./test/support/swc-register.js test/support/streams-child.ts '<json>'
  */
 import { subscribe } from 'node:diagnostics_channel'
+import { createKafkaClients, type KafkaClientFactory, type KafkaProducer } from '../../streams/kafka'
 import { StreamsApp } from '../../streams/runtime/streams-app'
 import { countTopology, type ChildConfig } from './streams-test-kit'
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig
+
+/**
+ * The real clients; with `killAfterKafkaCommit`, the producer kills the process (SIGKILL, no cleanup) the moment its
+ * Nth commitTransaction returned: Kafka has the transaction, the stores have not written their batch yet.
+ */
+function clients (): KafkaClientFactory {
+  const real = createKafkaClients({ brokers: config.brokers, clientId: config.applicationId })
+  const killAt = config.killAfterKafkaCommit
+  if (killAt === undefined) return real
+  let commits = 0
+  return {
+    ...real,
+    createProducer: (options) => {
+      const producer = real.createProducer(options)
+      const wrapped: KafkaProducer = {
+        transactionalId: producer.transactionalId,
+        send: async (records) => await producer.send(records),
+        initTransactions: async () => { await producer.initTransactions() },
+        beginTransaction: async () => { await producer.beginTransaction() },
+        sendOffsetsToTransaction: async (offsets, group) => { await producer.sendOffsetsToTransaction(offsets, group) },
+        commitTransaction: async () => {
+          await producer.commitTransaction()
+          if (++commits === killAt) {
+            emit('killing', { afterCommit: commits, processed: app.processedRecords })
+            process.kill(process.pid, 'SIGKILL')
+          }
+        },
+        abortTransaction: async () => { await producer.abortTransaction() },
+        close: async () => { await producer.close() }
+      }
+      return wrapped
+    }
+  }
+}
 
 function emit (event: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(JSON.stringify({ event, ...fields }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n')
@@ -30,7 +65,7 @@ const app = new StreamsApp(countTopology(config.input, config.output), {
   rebalanceTimeoutMs: 20_000,
   transactionTimeoutMs: config.transactionTimeoutMs ?? 10_000,
   producerBatchRecords: config.producerBatchRecords ?? 5000
-})
+}, { clientFactory: clients() })
 
 const mine = (message: unknown): boolean => (message as { applicationId?: string }).applicationId === config.applicationId
 let processedAtCommit = 0

@@ -174,6 +174,8 @@ export interface ChildConfig {
   heartbeatIntervalMs?: number
   transactionTimeoutMs?: number
   producerBatchRecords?: number
+  /** kill -9 itself right after the Nth transaction committed at the broker, before the stores wrote their batch */
+  killAfterKafkaCommit?: number
 }
 
 /** One JSON line the child printed. */
