@@ -4,7 +4,7 @@
  * fragment, shows the groups, and — live over server-sent events, without reloading — shows lag growing while a
  * group's consumer is stopped and records keep coming, then shrinking after it resumes. The DLQ table and the
  * restore progress (from an in-process metrics registry) are on the page too. A screenshot is saved to
- * test-artifacts/dashboard.png and copied to docs/images/dashboard.png.
+ * test-artifacts/dashboard.png (and copied to docs/images/dashboard.png with UPDATE_DOCS_SCREENSHOT=1).
  */
 import { execSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
@@ -199,8 +199,12 @@ test('the dashboard shows the groups and follows lag up and down live', async ()
   await page.screenshot({ path: shot, fullPage: false })
   traffic = false
   await trafficLoop
-  mkdirSync(join(root, 'docs', 'images'), { recursive: true })
-  copyFileSync(shot, join(root, 'docs', 'images', 'dashboard.png'))
+  expect(existsSync(shot)).toBe(true)
+  // the README's picture is refreshed on purpose (UPDATE_DOCS_SCREENSHOT=1), not by every test run
+  if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
+    mkdirSync(join(root, 'docs', 'images'), { recursive: true })
+    copyFileSync(shot, join(root, 'docs', 'images', 'dashboard.png'))
+  }
 })
 
 test('GET /v1/lag needs a token with the read scope and returns the lag JSON', async () => {
