@@ -94,6 +94,8 @@ test('kill -9 mid-transaction: output exactly once, store equals a replay, resto
   // only the tail beyond the checkpoint: at most what was written after the last commit, never the whole changelog
   expect(restored).toBeLessThanOrEqual(processedBeforeKill - committedBeforeKill)
   expect(restored).toBeLessThan(first.length)
+  // and here the tail holds only the aborted transaction's records, which read_committed never hands out
+  expect(restored).toBe(0)
   const restoreEvents = two.all('restore')
   expect(restoreEvents.length).toBe(2)
   for (const e of restoreEvents) expect(BigInt(String(e.startOffset))).toBeGreaterThan(0n)
