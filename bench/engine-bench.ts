@@ -1,0 +1,213 @@
+/**
+ * The engine benchmark (`bin/devtrip-streams bench engine`): events/s and end-to-end latency of a stateful
+ * count-by-key topology under exactly-once on the local broker, next to the ceiling Kafka's own perf tools reach
+ * on the same machine in the same run. docs/benchmarks.md explains the method and holds the latest figures.
+ *
+ * Runs alternate ceiling, engine, ceiling, engine, … so that a machine getting slower or faster during the run
+ * (other jobs, thermal limits, a growing broker log) affects both sides alike; the headline figures are medians
+ * over the runs, and ratio = median engine events/s ÷ median ceiling events/s.
+ *
+ * The caller (cli/commands/bench.ts) resolves the brokers and the Kafka tools (java, classpath): bench/ may not
+ * import cli/.
+ */
+import Ajv from 'ajv'
+import { spawnSync } from 'node:child_process'
+import { cpus, loadavg, platform, release, arch, totalmem } from 'node:os'
+import { DevtripError } from '../events/errors'
+import { runCeiling, type CeilingResult, type KafkaToolsEnv } from './ceiling'
+import { runEngineOnce, type EngineRunResult } from './engine-run'
+import { medianOrNull, round } from './stats'
+
+export interface EngineBenchOptionsInput {
+  /** events pre-loaded for the throughput phase (and the ceiling's record count) */
+  events?: number
+  /** latency-phase input rate in events/s; default: half the first run's measured throughput */
+  rate?: number | null
+  runs?: number
+  /** latency-phase length in seconds */
+  durationSec?: number
+  keys?: number
+  /** bytes of each event's JSON value (the ceiling tools use the same --record-size) */
+  recordSize?: number
+  partitions?: number
+  commitIntervalMs?: number
+  /** run Kafka's ProducerPerformance / ConsumerPerformance as the ceiling */
+  ceiling?: boolean
+  /** write a V8 CPU profile (`node --cpu-prof`) of each engine run's process into this folder */
+  profileDir?: string | null
+}
+
+export type EngineBenchOptions = Readonly<Required<EngineBenchOptionsInput>>
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    events: { type: 'integer', minimum: 10_000, maximum: 100_000_000, default: 200_000 },
+    rate: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: 10_000_000, default: null },
+    runs: { type: 'integer', minimum: 1, maximum: 50, default: 3 },
+    durationSec: { type: 'number', minimum: 1, maximum: 3600, default: 20 },
+    keys: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 10_000 },
+    recordSize: { type: 'integer', minimum: 200, maximum: 1_000_000, default: 200 },
+    partitions: { type: 'integer', minimum: 1, maximum: 256, default: 6 },
+    commitIntervalMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 100 },
+    ceiling: { type: 'boolean', default: true },
+    profileDir: { type: ['string', 'null'], minLength: 1, default: null }
+  }
+} as const
+
+const validate = new Ajv({ useDefaults: true, allErrors: true }).compile(schema)
+
+/** Validates against the one schema, fills in the defaults, freezes. Bad input: DEVTRIP_INVALID_OPTIONS naming each field. */
+export function resolveEngineBenchOptions (input: EngineBenchOptionsInput = {}): EngineBenchOptions {
+  const copy = JSON.parse(JSON.stringify(input)) as Record<string, unknown>
+  if (!validate(copy)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}` +
+      (e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : ''))
+    throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `invalid engine benchmark options: ${problems.join('; ')}`)
+  }
+  return Object.freeze(copy) as unknown as EngineBenchOptions
+}
+
+/** What the benchmark needs from its caller. */
+export interface EngineBenchEnv {
+  readonly brokers: readonly string[]
+  /** java and the Kafka classpath; required when options.ceiling */
+  readonly tools: KafkaToolsEnv | null
+  /** the broker's Kafka version, for the report */
+  readonly kafkaVersion?: string
+  /** progress lines (the CLI writes them to stderr) */
+  readonly onProgress?: (line: string) => void
+}
+
+export interface EngineBenchRun {
+  readonly run: number
+  readonly ceiling: CeilingResult | null
+  readonly engine: EngineRunResult
+  /** engine.eventsPerSec / ceiling.eventsPerSec of this run */
+  readonly ratio: number | null
+}
+
+export interface MachineInfo {
+  readonly cpus: number
+  readonly cpuModel: string
+  readonly totalMemoryBytes: number
+  readonly node: string
+  readonly v8: string
+  readonly platform: string
+  readonly kernel: string
+  readonly arch: string
+  readonly loadAverageAtStart: readonly number[]
+  readonly java: string | null
+  readonly kafka: string | null
+}
+
+export interface EngineBenchReport {
+  /** medians over the runs */
+  readonly eventsPerSec: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  /** the largest latency any run saw */
+  readonly maxMs: number
+  readonly ceilingEventsPerSec: number | null
+  /** eventsPerSec / ceilingEventsPerSec */
+  readonly ratio: number | null
+  readonly runs: readonly EngineBenchRun[]
+  readonly config: EngineBenchOptions & {
+    readonly brokers: readonly string[]
+    /** the latency-phase rate actually used */
+    readonly latencyRate: number
+    readonly processingGuarantee: 'exactly-once'
+    readonly topology: string
+    readonly method: Readonly<Record<string, string>>
+  }
+  readonly machine: MachineInfo
+}
+
+/** First line of `java -version` (which prints to stderr), or null when it cannot be run. */
+function javaVersion (java: string): string | null {
+  const result = spawnSync(java, ['-version'], { encoding: 'utf8', timeout: 30_000 })
+  const line = `${result.stderr ?? ''}${result.stdout ?? ''}`.split('\n')[0]?.trim()
+  return result.status === 0 && line !== undefined && line !== '' ? line : null
+}
+
+export function machineInfo (env: Pick<EngineBenchEnv, 'tools' | 'kafkaVersion'>): MachineInfo {
+  const list = cpus()
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    totalMemoryBytes: totalmem(),
+    node: process.version,
+    v8: process.versions.v8,
+    platform: platform(),
+    kernel: release(),
+    arch: arch(),
+    loadAverageAtStart: loadavg().map((l) => round(l, 2)),
+    java: env.tools === null ? null : javaVersion(env.tools.java),
+    kafka: env.kafkaVersion ?? null
+  }
+}
+
+const METHOD = {
+  throughput: 'N events pre-loaded into a fresh input topic; clock from the app\'s first committed transaction (start-up excluded, ' +
+    'that transaction\'s records not counted) until the transaction holding input offset N is committed and visible (last stable ' +
+    'offset = high watermark on every output partition)',
+  latency: 'fixed input rate; record i scheduled at t0 + i/rate with that intended time in a header; latency = time a read_committed ' +
+    'consumer of the output first returns its output − intended time (no coordinated omission); nearest-rank percentiles',
+  ceiling: 'ProducerPerformance (acks=all, --throughput -1, same record count and value size), then ConsumerPerformance reading them ' +
+    'back; ceiling = min(producer records/s, consumer fetch.nMsg.sec)',
+  aggregation: 'runs alternate ceiling, engine; figures are medians over runs; ratio = median engine events/s / median ceiling events/s',
+  check: 'after each engine run the output is read back read_committed: exactly one output per input, every key counting 1..n'
+}
+
+export async function runEngineBench (options: EngineBenchOptions, env: EngineBenchEnv): Promise<EngineBenchReport> {
+  const say = env.onProgress ?? (() => {})
+  if (options.ceiling && env.tools === null) {
+    throw new DevtripError('DEVTRIP_INVALID_OPTIONS', 'the ceiling needs java and the Kafka classpath (EngineBenchEnv.tools)')
+  }
+  const machine = machineInfo(env)
+  let latencyRate = options.rate
+  const chooseRate = (measured: number): number => {
+    // one rate for every run (the first run's half throughput, unless --rate), so the runs' latencies are comparable
+    if (latencyRate === null) latencyRate = Math.max(1, Math.round(measured / 2))
+    return latencyRate
+  }
+  const runs: EngineBenchRun[] = []
+  for (let run = 1; run <= options.runs; run++) {
+    let ceiling: CeilingResult | null = null
+    if (options.ceiling) {
+      say(`run ${run}/${options.runs}: ceiling`)
+      ceiling = await runCeiling({
+        brokers: env.brokers, records: options.events, recordSize: options.recordSize, partitions: options.partitions,
+        tools: env.tools as KafkaToolsEnv, onProgress: (line) => { say(`run ${run}/${options.runs}: ${line}`) }
+      })
+    }
+    say(`run ${run}/${options.runs}: engine`)
+    const engine = await runEngineOnce({
+      brokers: env.brokers, events: options.events, keys: options.keys, recordSize: options.recordSize, partitions: options.partitions,
+      commitIntervalMs: options.commitIntervalMs, durationSec: options.durationSec, chooseRate, profileDir: options.profileDir,
+      label: `run ${run}/${options.runs}`, onProgress: say
+    })
+    runs.push({ run, ceiling, engine, ratio: ceiling === null ? null : engine.eventsPerSec / ceiling.eventsPerSec })
+  }
+  const eventsPerSec = medianOrNull(runs.map((r) => r.engine.eventsPerSec)) as number
+  const ceilingEventsPerSec = medianOrNull(runs.map((r) => r.ceiling?.eventsPerSec))
+  return {
+    eventsPerSec: round(eventsPerSec, 0),
+    p50Ms: round(medianOrNull(runs.map((r) => r.engine.latency.latency.p50Ms)) as number, 2),
+    p99Ms: round(medianOrNull(runs.map((r) => r.engine.latency.latency.p99Ms)) as number, 2),
+    maxMs: round(Math.max(...runs.map((r) => r.engine.latency.latency.maxMs)), 2),
+    ceilingEventsPerSec: ceilingEventsPerSec === null ? null : round(ceilingEventsPerSec, 0),
+    ratio: ceilingEventsPerSec === null ? null : round(eventsPerSec / ceilingEventsPerSec, 3),
+    runs,
+    config: {
+      ...options,
+      brokers: env.brokers,
+      latencyRate: latencyRate as number,
+      processingGuarantee: 'exactly-once',
+      topology: 'stream(input, String/Json) → groupByKey → count(persistent RocksDB store, change-logged) → toStream → to(output, String/Int64)',
+      method: METHOD
+    },
+    machine
+  }
+}
