@@ -39,7 +39,7 @@ export function intendedTimeMs (t0: number, seq: number, ratePerSec: number): nu
 }
 
 /** The two stamp headers: `bench-intended-ms` (decimal ms, 3 decimals) and `bench-seq` (decimal), UTF-8 text. */
-export function stampHeaders (seq: number, intendedMs: number): RecordHeader[] {
+export function stampHeaders (seq: number, intendedMs: number): Array<readonly [string, Buffer]> {
   return [[INTENDED_HEADER, Buffer.from(intendedMs.toFixed(3), 'utf8')], [SEQ_HEADER, Buffer.from(String(seq), 'utf8')]]
 }
 
