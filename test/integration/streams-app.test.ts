@@ -52,7 +52,13 @@ afterAll(async () => {
 })
 
 describe('StreamsApp end to end', () => {
-  test.each(['exactly-once', 'at-least-once'] as const)('a count by key under %s: outputs and the store match the input', async (guarantee) => {
+  test.each([
+    ['exactly-once', {}],
+    ['at-least-once', {}],
+    // every partition hits backpressure (paused at 5 buffered, resumed at 2), tiny chunks and send batches
+    ['exactly-once with tiny buffers', { maxBufferedRecordsPerPartition: 5, processChunkRecords: 3, producerBatchRecords: 7 }]
+  ] as const)('a count by key under %s: outputs and the store match the input', async (name, overrides) => {
+    const guarantee = name.startsWith('at-least-once') ? 'at-least-once' : 'exactly-once'
     const input = await kit.createTopic(uniqueName('count-in'), 3)
     const output = await kit.createTopic(uniqueName('count-out'), 3)
     const applicationId = uniqueName('count-app')
@@ -63,7 +69,8 @@ describe('StreamsApp end to end', () => {
     const registry = new Registry()
     const states: AppState[] = []
     const app = track(new StreamsApp(countTopology(input, output), {
-      applicationId, bootstrapServers: kit.brokers, stateDir: dir, processingGuarantee: guarantee, commitIntervalMs: 200, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000
+      applicationId, bootstrapServers: kit.brokers, stateDir: dir, processingGuarantee: guarantee, commitIntervalMs: 200, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000,
+      ...overrides
     }, { metricsRegistry: registry, logger: quiet }))
     app.onStateChange((next) => states.push(next))
     await app.start()
