@@ -97,7 +97,9 @@ export interface MachineInfo {
   readonly platform: string
   readonly kernel: string
   readonly arch: string
+  /** 1/5/15-minute load averages: the machine is shared, so a busy neighbour shows here */
   readonly loadAverageAtStart: readonly number[]
+  readonly loadAverageAtEnd?: readonly number[]
   readonly java: string | null
   readonly kafka: string | null
 }
@@ -208,6 +210,6 @@ export async function runEngineBench (options: EngineBenchOptions, env: EngineBe
       topology: 'stream(input, String/Json) → groupByKey → count(persistent RocksDB store, change-logged) → toStream → to(output, String/Int64)',
       method: METHOD
     },
-    machine
+    machine: { ...machine, loadAverageAtEnd: loadavg().map((l) => round(l, 2)) }
   }
 }

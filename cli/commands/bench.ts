@@ -105,9 +105,16 @@ function printReport (report: EngineBenchReport): void {
   printLine(`median: ${fmt(report.eventsPerSec)} events/s (ceiling ${fmt(report.ceilingEventsPerSec)}/s, ratio ${fmt(report.ratio, 3)}); ` +
     `latency at ${fmt(report.config.latencyRate)} events/s: p50 ${fmt(report.p50Ms, 1)} ms, p99 ${fmt(report.p99Ms, 1)} ms, max ${fmt(report.maxMs, 1)} ms`)
   const m = report.machine
-  printLine(`machine: ${m.cpus} × ${m.cpuModel}, ${fmt(m.totalMemoryBytes / 2 ** 30, 1)} GiB, node ${m.node}, ${m.platform} ${m.kernel}, Kafka ${m.kafka ?? '?'}, ${m.java ?? 'java ?'}`)
+  printLine(`machine: ${m.cpus} × ${m.cpuModel}, ${fmt(m.totalMemoryBytes / 2 ** 30, 1)} GiB, node ${m.node}, ${m.platform} ${m.kernel}, Kafka ${m.kafka ?? '?'}, ${m.java ?? 'java ?'}; ` +
+    `load average ${m.loadAverageAtStart.join('/')} at the start, ${m.loadAverageAtEnd?.join('/') ?? '?'} at the end`)
   for (const r of report.runs) {
-    if (r.engine.profile !== null) printLine(`profile (run ${r.run}): ${r.engine.profile.file}`)
+    const profile = r.engine.profile
+    if (profile === null) continue
+    const s = profile.summary
+    printLine('')
+    printLine(`profile of run ${r.run}: ${profile.file} (busy ${fmt(s.busyMs / 1000, 1)} s of ${fmt(s.sampledMs / 1000, 1)} s sampled)`)
+    printLine(`  by area: ${s.byArea.slice(0, 8).map((a) => `${a.area} ${fmt(a.percent, 1)}%`).join(', ')}`)
+    printLine(`  hottest (self): ${s.topSelf.slice(0, 8).map((f) => `${f.function} ${f.location === '' ? '' : `(${f.location}) `}${fmt(f.selfPercent, 1)}%`).join(', ')}`)
   }
 }
 
