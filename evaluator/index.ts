@@ -16,6 +16,6 @@ export { EVALUATOR_SOURCE, eventRecord, outcomeEvent, startedEvent, type Emitted
 export { SubmissionStore, submissionFromEvent, type StoredSubmission } from './submissions'
 export { EvaluationIntake, intentOf, type IntakeOptions, type IntakeSink, type IntakeStats, type Intent, type NewJob } from './intake'
 export { evaluateWithTimeout, runEvaluationJob, type JobHandle, type JobProgress, type JobResult, type JobRunnerDeps } from './job-runner'
-export { QueueSink, createEvaluationQueue, createRedisConnection, jobOptions } from './queue'
+export { QueueSink, createEvaluationQueue, createRedisConnection, jobOptions, openDashboardQueues } from './queue'
 export { EvaluationWorkers } from './worker'
 export { EvaluatorService, createCodeEvaluator, type EvaluatorServiceOptions } from './service'

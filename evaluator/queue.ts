@@ -11,7 +11,7 @@
 import { Queue, type JobsOptions } from 'bullmq'
 import { Redis } from 'ioredis'
 import { DevtripError } from '../events'
-import type { EvaluatorConfig } from './config'
+import { resolveEvaluatorConfig, type EvaluatorConfig } from './config'
 import type { IntakeSink, NewJob } from './intake'
 import { EVALUATION_JOB_NAME, type EvaluationJobData } from './jobs'
 import { SubmissionStore, type StoredSubmission } from './submissions'
@@ -57,6 +57,26 @@ export class QueueSink implements IntakeSink {
       await this.queue.addBulk(jobs.map((job) => ({ name: EVALUATION_JOB_NAME, data: job.data, opts: jobOptions(this.config, job.id) })))
     } catch (error) {
       throw new DevtripError('DEVTRIP_PROCESSING', `could not add ${jobs.length} evaluation job(s) to queue ${this.config.queueName}: ${(error as Error).message}`, { cause: error, canRetry: true })
+    }
+  }
+}
+
+/**
+ * The queues the API's dashboard (/admin/queues, api/routes/admin-queues.ts) shows: the evaluation queue, named as
+ * the evaluator names it (EVALUATOR_QUEUE or the default, under the default key prefix unless given), on a
+ * connection of its own. The caller passes `queues` to buildApiServer({ extras: { adminQueues } }) and calls
+ * `close()` after the server closed.
+ */
+export function openDashboardQueues (redisUrl: string, options: { queueName?: string, keyPrefix?: string } = {}, env: NodeJS.ProcessEnv = process.env): { queues: Array<Queue<EvaluationJobData>>, close: () => Promise<void> } {
+  // only the queue's name and key prefix matter here; provider 'offline' keeps unrelated evaluator settings out of it
+  const config = resolveEvaluatorConfig({ brokers: ['unused:9092'], redisUrl, queueName: options.queueName, keyPrefix: options.keyPrefix, provider: 'offline' }, env)
+  const connection = createRedisConnection(config.redisUrl, 'devtrip-dashboard')
+  const queue = createEvaluationQueue(config, connection)
+  return {
+    queues: [queue],
+    close: async () => {
+      await queue.close().catch(() => undefined)
+      connection.disconnect()
     }
   }
 }
