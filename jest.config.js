@@ -11,7 +11,7 @@ const transform = {
 }
 const common = {
   transform,
-  transformIgnorePatterns: ['/node_modules/(?!(@platformatic|cookie)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@platformatic|cookie|content-disposition)/)'],
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json']
 }
