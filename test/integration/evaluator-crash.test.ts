@@ -67,7 +67,7 @@ test('SIGKILL while the provider holds the request: the job is re-run elsewhere 
   const started = await startChildWorker(input)
   child = started.child
 
-  const event = sampleEvent('MissionCompleted', { missionAttemptId: `${kit.run}-crash`, userId: 77, code: 'const crashSafe = 1\nmodule.exports = crashSafe', language: 'javascript', missionTitle: 'Crash' })
+  const event = sampleEvent('MissionCompleted', { missionAttemptId: `${kit.run}-crash`, userId: 77, code: 'const crashSafe = 1\nmodule.exports = crashSafe', language: 'javascript', missionTitle: 'Crash', timestamp: Date.now() })
   const attemptId = String(event.missionAttemptId)
   const jobId = evaluationJobId(attemptId, 1)
   await kit.produce(topics['mission-events']!, [event])
@@ -113,7 +113,7 @@ test('SIGTERM lets the running job finish before the worker exits 0; past --shut
   // graceful: the held evaluation is answered after SIGTERM, and its outcome still goes out
   const graceful = await startChildWorker(input, termPrefix, ['--shutdown-grace-ms', '60000'])
   child = graceful.child
-  const first = sampleEvent('MissionCompleted', { missionAttemptId: `${kit.run}-term-1`, userId: 78, code: 'module.exports = 1', language: 'javascript' })
+  const first = sampleEvent('MissionCompleted', { missionAttemptId: `${kit.run}-term-1`, userId: 78, code: 'module.exports = 1', language: 'javascript', timestamp: Date.now() })
   await kit.produce(topics['mission-events']!, [first])
   await fake.waitForRequests(before + 1, 60_000)
   const exit1 = new Promise<number | null>((resolve) => graceful.child.once('exit', (code) => resolve(code)))
@@ -131,7 +131,7 @@ test('SIGTERM lets the running job finish before the worker exits 0; past --shut
   const bounded = await startChildWorker(input, termPrefix, ['--shutdown-grace-ms', '500'])
   child = bounded.child
   const secondId = `${kit.run}-term-2`
-  const second = sampleEvent('MissionCompleted', { missionAttemptId: secondId, userId: 79, code: 'module.exports = 2', language: 'javascript' })
+  const second = sampleEvent('MissionCompleted', { missionAttemptId: secondId, userId: 79, code: 'module.exports = 2', language: 'javascript', timestamp: Date.now() })
   await kit.produce(topics['mission-events']!, [second])
   await fake.waitForRequests(before + 2, 60_000)
   const exit2 = new Promise<number | null>((resolve) => bounded.child.once('exit', (code) => resolve(code)))

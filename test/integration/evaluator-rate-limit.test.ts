@@ -34,7 +34,7 @@ test('3 per minute across two worker instances: 3 calls, 4 jobs held back', asyn
   services.push(await EvaluatorService.start(input, { intake: false, log: quiet }))
 
   const events = Array.from({ length: 7 }, (_, i) => sampleEvent('MissionCompleted', {
-    missionAttemptId: `${kit.run}-rate-${i}`, userId: 200 + i, code: `module.exports = ${i}`, language: 'javascript'
+    missionAttemptId: `${kit.run}-rate-${i}`, userId: 200 + i, code: `module.exports = ${i}`, language: 'javascript', timestamp: Date.now()
   }, i + 1))
   await kit.produce(topics['mission-events']!, events)
 

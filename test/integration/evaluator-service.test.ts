@@ -59,7 +59,8 @@ async function produceMissions (events: DevtripEvent[]): Promise<void> {
 function missionCompleted (code: string, extra: Record<string, unknown> = {}): EventByType['MissionCompleted'] {
   seq += 1
   return sampleEvent('MissionCompleted', {
-    missionAttemptId: `${kit.run}-attempt-${seq}`, userId: 100 + seq, missionId: `mission_${seq}`, missionTitle: `Mission ${seq}`, language: 'javascript', code, ...extra
+    // now, not the samples' 2024: the topics keep a week, and event time matters to the topology downstream
+    missionAttemptId: `${kit.run}-attempt-${seq}`, userId: 100 + seq, missionId: `mission_${seq}`, missionTitle: `Mission ${seq}`, language: 'javascript', code, timestamp: Date.now(), ...extra
   }, seq)
 }
 
@@ -151,10 +152,10 @@ test('a retry request of the topology runs the next attempt on the stored code w
   const retryId = evaluationIdFor(attemptId, 2)
   const retry = sampleEvent('EvaluationRetryRequested', {
     eventId: retryRequestedEventId(attemptId, 1), evaluationId: retryId, originalEvaluationId: evaluationIdFor(attemptId, 1),
-    retryAttempt: 1, userId: event.userId, missionAttemptId: attemptId
+    retryAttempt: 1, userId: event.userId, missionAttemptId: attemptId, timestamp: Date.now()
   })
   const foreign = sampleEvent('EvaluationRetryRequested', {
-    evaluationId: evaluationIdFor(attemptId, 3), originalEvaluationId: evaluationIdFor(attemptId, 1), retryAttempt: 2, userId: event.userId, missionAttemptId: attemptId
+    evaluationId: evaluationIdFor(attemptId, 3), originalEvaluationId: evaluationIdFor(attemptId, 1), retryAttempt: 2, userId: event.userId, missionAttemptId: attemptId, timestamp: Date.now()
   })
   const before = fake.requests.length
   // run 1 failed; the provider "recovers" for run 2 of this code
