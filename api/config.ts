@@ -100,7 +100,7 @@ const schema = {
       additionalProperties: false,
       default: {},
       properties: {
-        poolSize: { type: 'integer', minimum: 1, maximum: 32, default: 2 },
+        poolSize: { type: 'integer', minimum: 1, maximum: 32, default: 8 },
         transactionalIdPrefix: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,200}$' },
         transactionTimeoutMs: { type: 'integer', minimum: 1000, maximum: 900_000, default: 60_000 },
         produceTimeoutMs: { type: 'integer', minimum: 100, default: 10_000 },

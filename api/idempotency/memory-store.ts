@@ -40,6 +40,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     for (const id of eventIds) if (this.read(id) === mine) this.values.delete(id)
   }
 
+  async extend (eventIds: readonly string[], owner: string, pendingTtlMs: number): Promise<void> {
+    const mine = encodePending(owner)
+    for (const id of eventIds) if (this.read(id) === mine) this.values.set(id, { value: mine, expiresAt: this.now() + pendingTtlMs })
+  }
+
   async ping (): Promise<void> {}
 
   async close (): Promise<void> {}

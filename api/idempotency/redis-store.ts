@@ -7,6 +7,7 @@
  *             what" comes from one round trip without a race. All ids of a request go in one pipeline.
  *   complete: a Lua compare-and-set: overwrite only while the value is still this owner's reservation.
  *   release:  a Lua compare-and-delete, same condition.
+ *   extend:   a Lua compare-and-PEXPIRE, same condition.
  */
 import type { Redis } from 'ioredis'
 import { encodeDone, encodePending, decodeStored, type IdempotencyRecord, type IdempotencyStore, type ReserveOutcome } from './store'
@@ -26,6 +27,16 @@ local n = 0
 for i = 1, #KEYS do
   if redis.call('GET', KEYS[i]) == ARGV[1] then
     redis.call('DEL', KEYS[i])
+    n = n + 1
+  end
+end
+return n`
+
+const EXTEND_SCRIPT = `
+local n = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
     n = n + 1
   end
 end
@@ -66,6 +77,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   async release (eventIds: readonly string[], owner: string): Promise<void> {
     if (eventIds.length === 0) return
     await this.redis.eval(RELEASE_SCRIPT, eventIds.length, ...eventIds.map((id) => this.key(id)), encodePending(owner))
+  }
+
+  async extend (eventIds: readonly string[], owner: string, pendingTtlMs: number): Promise<void> {
+    if (eventIds.length === 0) return
+    await this.redis.eval(EXTEND_SCRIPT, eventIds.length, ...eventIds.map((id) => this.key(id)), encodePending(owner), String(pendingTtlMs))
   }
 
   async ping (): Promise<void> {

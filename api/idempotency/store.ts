@@ -7,10 +7,11 @@
  *                                └──────release──────▶ (absent)           (the produce certainly failed)
  * `reserve` is atomic per id (Redis SET NX), so of two requests posting the same id at the same moment exactly
  * one gets the reservation and produces; the other sees `pending` and is told to retry (409 + Retry-After),
- * after which it gets the first result. A pending reservation expires after `pendingTtlMs` — longer than any
- * transaction can stay open — so a crashed API process cannot block an id for ever, and cannot leave one
- * whose transaction might still commit unprotected. `complete` and `release` act only on a reservation the
- * caller still owns (compare-and-set on the owner token).
+ * after which it gets the first result. A pending reservation expires `pendingTtlMs` after it was taken or
+ * last `extend`ed: the owner extends it for as long as its produce is in flight (a produce can outlive its
+ * request by far while the broker is away), so a live owner never loses it, and a crashed API process cannot
+ * block an id for ever. `complete`, `release` and `extend` act only on a reservation the caller still owns
+ * (compare-and-set on the owner token).
  */
 
 /** Where an accepted event was written (offset as a decimal string: offsets are 64-bit). */
@@ -40,6 +41,8 @@ export interface IdempotencyStore {
   complete (entries: ReadonlyArray<{ readonly eventId: string, readonly record: IdempotencyRecord }>, owner: string, retentionMs: number): Promise<void>
   /** Drops the caller's reservations (after a produce that certainly wrote nothing). */
   release (eventIds: readonly string[], owner: string): Promise<void>
+  /** Pushes the expiry of the caller's reservations to `pendingTtlMs` from now (a produce still in flight). */
+  extend (eventIds: readonly string[], owner: string, pendingTtlMs: number): Promise<void>
   /** Resolves when the store answers (readiness). */
   ping (): Promise<void>
   close (): Promise<void>

@@ -168,22 +168,41 @@ export class IngestService {
     }
   }
 
-  /** One transaction for the request's new events; a 503 when it fails or takes longer than produceTimeoutMs. */
+  /**
+   * One transaction for the request's new events; a 503 when it fails or takes longer than produceTimeoutMs.
+   * The 503's `details.outcome` says what became of the eventIds: 'not-written' (free again: the retry
+   * produces), 'pending' (still in flight: decided when the publish ends, a retry meanwhile gets 409) or
+   * 'unknown' (the commit was not confirmed: reserved for pendingTtlMs more, then free).
+   */
   private async produce (events: readonly ValidEvent[], owner: string): Promise<ProducedLocation[]> {
-    const { config, publisher } = this.deps
+    const { config, publisher, idempotency } = this.deps
     const records = events.map((e) => toProducerRecord(e.event, config.topicPrefix))
+    const ids = events.map((e) => e.event.eventId)
+    const pendingTtlMs = config.idempotency.pendingTtlMs
+    const extend = (): void => {
+      idempotency.extend(ids, owner, pendingTtlMs).catch((error: unknown) => {
+        this.deps.log?.warn({ owner, error: causeSummary(error) }, 'could not extend idempotency reservations')
+      })
+    }
+    // a publish can outlive its request by far (the producer keeps retrying while the broker is away):
+    // its reservations must live as long as it does, or a retry could write the events a second time
+    const renewal = setInterval(extend, Math.max(250, Math.floor(pendingTtlMs / 3)))
+    renewal.unref()
     const abort = new AbortController()
     // whatever the request is told, the reservations follow the real outcome of the publish
     const publishing = publisher.publish(records, { signal: abort.signal }).then(
       async (metadata) => {
+        clearInterval(renewal)
         const locations = metadata.map(locationOf)
         await this.complete(events, locations, owner)
         return locations
       },
       async (error: unknown) => {
+        clearInterval(renewal)
         const outcome = error instanceof PublishError ? error.outcome : 'unknown'
         this.deps.metrics?.transactionsFailed.inc({ outcome })
         if (outcome === 'not-written') await this.release(events, owner)
+        else extend() // the commit may have happened: keep retries out for one more pendingTtlMs while the broker settles it
         throw error
       })
     let timer: NodeJS.Timeout | undefined
@@ -193,9 +212,15 @@ export class IngestService {
       if (first !== 'timeout') return first
     } catch (error) {
       const reason = error instanceof PublishError ? error.reason : 'failed'
-      const kept = error instanceof PublishError && error.outcome === 'not-written' ? '' : '; the eventIds stay reserved until the outcome is known'
-      throw unavailable(`${error instanceof Error ? error.message : String(error)}${kept}`, config.producer.retryAfterSeconds, {
-        reason, hint: 'nothing was accepted: retry the same request (same eventIds) after Retry-After seconds'
+      const outcome = error instanceof PublishError ? error.outcome : 'unknown'
+      const message = error instanceof Error ? error.message : String(error)
+      throw unavailable(outcome === 'not-written'
+        ? `${message}; nothing was written`
+        : `${message}; the eventIds stay reserved for ${pendingTtlMs} ms (a retry before then gets 409)`,
+      config.producer.retryAfterSeconds, {
+        reason,
+        outcome,
+        hint: 'nothing was accepted: retry the same request (same eventIds) after Retry-After seconds'
       }, error)
     } finally {
       clearTimeout(timer)
@@ -205,7 +230,9 @@ export class IngestService {
     const settled = publishing.catch(() => undefined).finally(() => { this.settling.delete(settled) })
     this.settling.add(settled)
     throw unavailable(`the broker did not confirm the events within ${config.producer.produceTimeoutMs} ms`, config.producer.retryAfterSeconds, {
-      reason: 'timeout', hint: 'retry the same request (same eventIds) after Retry-After seconds: an event that was written after all is then reported as a duplicate, not written twice'
+      reason: 'timeout',
+      outcome: 'pending',
+      hint: 'retry the same request (same eventIds) after Retry-After seconds: an event that was written after all is then reported as a duplicate, not written twice'
     })
   }
 }

@@ -56,6 +56,8 @@ interface Slot {
   readonly index: number
   producer: KafkaProducer | undefined
   busy: boolean
+  /** when its last transaction ended (ms); the idle slot that ended longest ago goes first */
+  endedAt: number
 }
 
 /** A failure the broker being away explains (worth failing fast for a while), as opposed to a bad batch. */
@@ -77,14 +79,14 @@ export class TransactionalPublisher implements EventPublisher {
   private admin: KafkaAdmin | undefined
   /** producers being closed in the background; awaited by close() */
   private readonly retiring = new Set<Promise<void>>()
-  private idle: Array<() => void> = []
+  private drainWaiters: Array<() => void> = []
 
   constructor (
     private readonly kafka: KafkaClientFactory,
     private readonly options: TransactionalPublisherOptions,
     private readonly log?: PublisherLog
   ) {
-    this.slots = Array.from({ length: options.poolSize }, (_, index) => ({ index, producer: undefined, busy: false }))
+    this.slots = Array.from({ length: options.poolSize }, (_, index) => ({ index, producer: undefined, busy: false, endedAt: 0 }))
   }
 
   publish (records: readonly ProducerRecord[], options: PublishOptions = {}): Promise<RecordMetadata[]> {
@@ -136,7 +138,7 @@ export class TransactionalPublisher implements EventPublisher {
     this.closing = true
     // queued and running batches are finished (or fail) normally: a request being answered keeps its promise
     while (this.queue.length > 0 || this.slots.some((s) => s.busy)) {
-      await new Promise<void>((resolve) => this.idle.push(resolve))
+      await new Promise<void>((resolve) => this.drainWaiters.push(resolve))
     }
     await Promise.all(this.slots.map(async (slot) => {
       const producer = slot.producer
@@ -153,16 +155,19 @@ export class TransactionalPublisher implements EventPublisher {
   }
 
   private pump (): void {
-    for (const slot of this.slots) {
+    // the producer that finished longest ago first: right after a commit the coordinator is still writing the
+    // transaction markers, and a new transaction on the same transactional id is refused (CONCURRENT_TRANSACTIONS)
+    // until they are done, which the client only learns after a retry back-off
+    const idle = this.slots.filter((s) => !s.busy).sort((a, b) => a.endedAt - b.endedAt)
+    for (const slot of idle) {
       if (this.queue.length === 0) break
-      if (slot.busy) continue
       const batch = this.takeBatch()
       slot.busy = true
       void this.run(slot, batch)
     }
     if (this.queue.length === 0 && this.slots.every((s) => !s.busy)) {
-      const waiting = this.idle
-      this.idle = []
+      const waiting = this.drainWaiters
+      this.drainWaiters = []
       for (const wake of waiting) wake()
     }
   }
@@ -214,6 +219,7 @@ export class TransactionalPublisher implements EventPublisher {
       await this.recover(slot, stage, error)
     } finally {
       slot.busy = false
+      slot.endedAt = Date.now()
       this.pump()
     }
   }

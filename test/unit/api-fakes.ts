@@ -71,7 +71,7 @@ export class FakePublisher implements EventPublisher {
     })
   }
 
-  async checkReady (): Promise<void> {
+  async checkReady (_topics: readonly string[], _timeoutMs: number): Promise<void> {
     await this.ready()
   }
 

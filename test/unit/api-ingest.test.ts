@@ -278,7 +278,7 @@ describe('durability: 503 instead of accepting and dropping', () => {
     const r = await post(ev)
     expect(r.status).toBe(503)
     expect(r.headers['retry-after']).toBe('3')
-    expect(r.json.error).toMatchObject({ code: 'DEVTRIP_API_UNAVAILABLE', details: { reason: 'broker-unavailable' } })
+    expect(r.json.error).toMatchObject({ code: 'DEVTRIP_API_UNAVAILABLE', details: { reason: 'broker-unavailable', outcome: 'not-written' } })
     expect(server.store.size).toBe(0)
     const retry = await post(ev)
     expect(retry.status).toBe(202)
@@ -318,6 +318,20 @@ describe('durability: 503 instead of accepting and dropping', () => {
     const after = await post(ev)
     expect(after.status).toBe(202)
     expect(after.json).toMatchObject({ accepted: 0, duplicates: 1 })
+    expect(server.publisher.records).toHaveLength(1)
+  })
+
+  test('a publish in flight keeps its eventIds reserved past pendingTtlMs (renewed), so a late commit is never doubled', async () => {
+    server = await testServer({ producer: { produceTimeoutMs: 100, transactionTimeoutMs: 1000, transactionalIdPrefix: 't' }, idempotency: { pendingTtlMs: 1200 } })
+    server.publisher.next({ kind: 'hang' })
+    const ev = sample('PaymentCompleted')
+    const r = await post(ev)
+    expect([r.status, r.json.error.details.outcome]).toEqual([503, 'pending'])
+    await new Promise((resolve) => setTimeout(resolve, 2500)) // twice the reservation's lifetime
+    expect((await post(ev)).status).toBe(409)
+    server.publisher.releaseHung()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect((await post(ev)).json.results[0].duplicate).toBe(true)
     expect(server.publisher.records).toHaveLength(1)
   })
 

@@ -83,11 +83,12 @@ describe('OpenAPI', () => {
     const doc = JSON.parse(r.body)
     expect(doc.openapi).toBe('3.1.0')
     for (const type of EVENT_TYPES) expect(doc.components.schemas[type]).toBeDefined()
-    expect(Object.keys(doc.paths).sort()).toEqual([
+    // (other route modules of api/routes/ add their own paths beside these)
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
       '/docs', '/docs/openapi.json', '/healthz', '/metrics', '/readyz',
       '/v1/events', '/v1/mission-attempts/{missionAttemptId}', '/v1/topics/{topic}/events',
       '/v1/users/{userId}/stats', '/v1/users/{userId}/tickets'
-    ])
+    ]))
     expect(doc.paths['/healthz'].get.security).toEqual([])
     expect(doc.paths['/v1/users/{userId}/stats'].get['x-devtrip-scopes']).toEqual(['read'])
     expect(Object.keys(doc.paths['/v1/events'].post.responses)).toEqual(['202', '400', '401', '403', '409', '413', '415', '429', '503'])

@@ -127,7 +127,7 @@ describe('API config', () => {
       host: '127.0.0.1', port: 8088, topicPrefix: '', maxBodyBytes: 1048576, maxEventsPerRequest: 1000,
       rateLimit: { requestsPerSecond: 100, burst: 200 },
       idempotency: { retentionMs: 604800000, pendingTtlMs: 120000 },
-      producer: { poolSize: 2, transactionTimeoutMs: 60000, produceTimeoutMs: 10000 }
+      producer: { poolSize: 8, transactionTimeoutMs: 60000, produceTimeoutMs: 10000 }
     })
     expect(config.producer.transactionalIdPrefix).toMatch(/^devtrip-api-.+-\d+$/)
     expect(Object.isFrozen(config.producer)).toBe(true)
