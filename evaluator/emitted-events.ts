@@ -34,13 +34,19 @@ function envelope (jobId: string, type: EmittedEventType, at: number): Record<st
   return { eventId: emittedEventId(jobId, type), eventType: type, source: EVALUATOR_SOURCE, timestamp: at, version: VERSION }
 }
 
-export function startedEvent (jobId: string, job: EvaluationJobData, evaluator: string, at: number): EventByType['EvaluationStarted'] {
+/** The mission of the attempt: a retry request does not name it, the stored submission does. */
+function missionIdOf (job: EvaluationJobData, submission: StoredSubmission | null): Record<string, unknown> {
+  const missionId = job.missionId ?? submission?.missionId ?? null
+  return missionId === null ? {} : { missionId }
+}
+
+export function startedEvent (jobId: string, job: EvaluationJobData, submission: StoredSubmission | null, evaluator: string, at: number): EventByType['EvaluationStarted'] {
   return validated('EvaluationStarted', {
     ...envelope(jobId, 'EvaluationStarted', at),
     evaluationId: job.evaluationId,
     missionAttemptId: job.missionAttemptId,
     userId: job.userId,
-    ...(job.missionId === null ? {} : { missionId: job.missionId }),
+    ...missionIdOf(job, submission),
     attempt: job.attempt,
     evaluator
   })
@@ -66,7 +72,7 @@ export function outcomeEvent (jobId: string, job: EvaluationJobData, submission:
     maxScore: verdict.maxScore,
     feedback: verdict.feedback,
     details: verdict.details,
-    ...(job.missionId === null ? {} : { missionId: job.missionId }),
+    ...missionIdOf(job, submission),
     ...(submission?.missionTitle == null ? {} : { missionTitle: submission.missionTitle }),
     ...(submission?.email == null ? {} : { email: submission.email }),
     attempt: job.attempt,

@@ -110,13 +110,20 @@ export async function runEvaluationJob (job: JobHandle, deps: JobRunnerDeps): Pr
     await job.saveProgress(progress)
   }
 
+  // read once, and only when an event still has to be built from it
+  let submission: StoredSubmission | null | undefined
+  const loadSubmission = async (): Promise<StoredSubmission | null> => {
+    if (submission === undefined) submission = await deps.loadSubmission(job.data.missionAttemptId)
+    return submission
+  }
+
   if (progress.started === undefined) {
     // a later run of this attempt was requested (the topology gave up on this one): running this one would only
     // produce events the topology ignores as late, and spend an LLM call
     if (await deps.jobExists(evaluationJobId(job.data.missionAttemptId, job.data.attempt + 1))) {
       return { outcome: 'superseded', evaluator: evaluatorName, eventIds: [], resent: 0 }
     }
-    progress = { started: startedEvent(job.id, job.data, evaluatorName, now()) }
+    progress = { started: startedEvent(job.id, job.data, await loadSubmission(), evaluatorName, now()) }
     await job.saveProgress(progress)
     await emit(progress.started!, 'startedSent')
   } else if (progress.startedSent !== true) {
@@ -125,11 +132,11 @@ export async function runEvaluationJob (job: JobHandle, deps: JobRunnerDeps): Pr
   }
 
   if (progress.outcome === undefined) {
-    const submission = await deps.loadSubmission(job.data.missionAttemptId)
-    const verdict = submission === null
+    const stored = await loadSubmission()
+    const verdict = stored === null
       ? failed('submission-missing', `no stored submission for mission attempt ${String(job.data.missionAttemptId)} (its MissionCompleted was never seen, or is older than the retention)`)
-      : await evaluateWithTimeout(deps.evaluator, submission, deps.jobTimeoutMs, deps.shutdown)
-    progress = { ...progress, outcome: outcomeEvent(job.id, job.data, submission, verdict, evaluatorName, now()) }
+      : await evaluateWithTimeout(deps.evaluator, stored, deps.jobTimeoutMs, deps.shutdown)
+    progress = { ...progress, outcome: outcomeEvent(job.id, job.data, stored, verdict, evaluatorName, now()) }
     await job.saveProgress(progress)
     await emit(progress.outcome!, 'outcomeSent')
   } else if (progress.outcomeSent !== true) {

@@ -203,3 +203,14 @@ test('a shutdown past the grace period abandons the evaluation: no outcome, the 
   expect(d.sent.map((r) => valueOf(r).eventType)).toEqual(['EvaluationStarted'])
   expect(job.saved.at(-1)).toEqual({ started: job.saved[0]!.started, startedSent: true })
 })
+
+test('a retry run (its request names no mission) takes missionId from the stored submission, read once', async () => {
+  let loads = 0
+  const retryJob: EvaluationJobData = { ...JOB, missionId: null, attempt: 2, evaluationId: 'eval-2', originalEvaluationId: 'eval-1', causeEventType: 'EvaluationRetryRequested' }
+  const d = deps([], { loadSubmission: async () => { loads += 1; return SUBMISSION } })
+  await runEvaluationJob(new FakeJob({}, 'att-1#2', retryJob), d)
+  expect(d.sent.map((r) => [valueOf(r).eventType, valueOf(r).missionId, valueOf(r).attempt])).toEqual([
+    ['EvaluationStarted', 'mission_3', 2], ['EvaluationCompleted', 'mission_3', 2]
+  ])
+  expect(loads).toBe(1)
+})
