@@ -124,17 +124,17 @@ const LANGUAGE_BY_EXTENSION: Readonly<Record<string, string>> = {
 }
 
 async function scoreFile (file: string, flags: ScoreFlags): Promise<void> {
+  let config
+  try {
+    // only the evaluator settings matter here; Kafka and Redis are not used
+    config = resolveEvaluatorConfig({ brokers: ['unused:9092'], redisUrl: 'redis://unused:6379', provider: provider(flags.provider), model: flags.model, jobTimeoutMs: positiveInt(flags.jobTimeoutMs, '--job-timeout-ms') })
+  } catch (error) { configError(error) }
   let code: string
   try {
     code = readFileSync(file, 'utf8')
   } catch (error) {
     throw new CliError(`cannot read ${file}: ${(error as Error).message}`, 'give the path of a source file', EXIT_USAGE)
   }
-  let config
-  try {
-    // only the evaluator settings matter here; Kafka and Redis are not used
-    config = resolveEvaluatorConfig({ brokers: ['unused:9092'], redisUrl: 'redis://unused:6379', provider: provider(flags.provider), model: flags.model, jobTimeoutMs: positiveInt(flags.jobTimeoutMs, '--job-timeout-ms') })
-  } catch (error) { configError(error) }
   const evaluator = createCodeEvaluator(config)
   const language = flags.language ?? LANGUAGE_BY_EXTENSION[extname(file).toLowerCase()] ?? null
   const controller = new AbortController()
@@ -173,14 +173,14 @@ export function register (program: Command): void {
     .option('--stalled-interval-ms <ms>', 'how often workers look for stalled jobs (default 30000)')
     .action(async (flags: RunFlags) => { await runService(flags) })
 
+  // --provider, --model and --job-timeout-ms are the parent's options (commander gives them to `evaluator`
+  // wherever they appear), read here with optsWithGlobals()
   evaluator
     .command('score <file>')
     .description('evaluate one source file with the configured evaluator and print the verdict (exit 1 when the evaluation failed)')
     .option('--language <name>', 'language of the file (default: from the extension)')
     .option('--title <text>', 'mission title given to the evaluator')
-    .option('--provider <p>', 'auto | openai | offline')
-    .option('--model <name>', 'model name for the OpenAI-compatible API')
-    .option('--job-timeout-ms <ms>', 'longest evaluation before it counts as a timeout')
     .option('--json', 'print the verdict as JSON')
-    .action(async (file: string, flags: ScoreFlags) => { await scoreFile(file, flags) })
+    .configureHelp({ showGlobalOptions: true })
+    .action(async (file: string, _flags: ScoreFlags, command: Command) => { await scoreFile(file, command.optsWithGlobals<ScoreFlags>()) })
 }
