@@ -104,7 +104,7 @@ export class OutputVerifier {
   private pendingTimers = 0
   private expectedOutputs = 0
 
-  constructor (private readonly workload: Workload, private readonly policies: ChaosPolicies, inputCopies?: ReadonlyMap<number, number>) {
+  constructor (workload: Workload, private readonly policies: ChaosPolicies, inputCopies?: ReadonlyMap<number, number>) {
     for (const topic of CHECKED_TOPICS) this.expected.set(topic, new Map())
     const firstById = new Set<string>()
     for (const r of workload.records) {
