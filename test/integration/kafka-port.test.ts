@@ -160,6 +160,19 @@ describe('idempotent producer', () => {
     expect(tombstone).toMatchObject({ key: Buffer.from('gone'), value: null, offset: metadata[2]!.offset })
   })
 
+  test('records months apart on one partition keep their timestamps (no INVALID_TIMESTAMP, no garbled time)', async () => {
+    // the library's zig-zag varlong breaks for deltas of 2^31 ms or more; the adapter splits such a send
+    const topic = await createTopic(name('old-after-new'), 1)
+    const producer = track(kafka.createProducer())
+    const now = Date.now()
+    const yearAgo = now - 365 * 24 * 3600 * 1000
+    const stamps = [now, yearAgo, now + 1, yearAgo - 1]
+    const metadata = await producer.send(stamps.map((timestamp, i) => ({ topic, partition: 0, key: Buffer.from('k'), value: Buffer.from(`v${i}`), timestamp })))
+    expect(metadata.map((m) => m.offset)).toEqual([0n, 1n, 2n, 3n].map((d) => metadata[0]!.offset + d))
+    const back = await readAll([{ topic, partition: 0 }])
+    expect(back.map((r) => [text(r.value), r.timestamp])).toEqual(stamps.map((t, i) => [`v${i}`, t]))
+  })
+
   test('keyed records without a partition follow the Java default partitioner', async () => {
     const topic = await createTopic(name('keyed'), 6)
     const producer = track(kafka.createProducer())

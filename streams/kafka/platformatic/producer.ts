@@ -283,16 +283,34 @@ export class PlatformaticProducer implements KafkaProducer {
   }
 }
 
+/**
+ * The library writes each record's timestamp as a zig-zag varlong delta from the first record of its partition's
+ * batch, but its zig-zag step shifts by 31 instead of 63 bits, so a delta of 2^31 ms (about 24.8 days) or more
+ * either way is garbled: an older record becomes one far in the future, which the broker rejects with
+ * INVALID_TIMESTAMP, and a newer one silently gets the wrong time. A record that far from its partition's first
+ * record in a chunk therefore starts a new chunk (a new produce request, sent after the previous one, so the
+ * partition's order is kept).
+ */
+const SAFE_DELTA_LIMIT = 2n ** 31n
+
 /** Splits planned records into runs of at most CHUNK_BYTES (a single bigger record travels alone). */
 function * chunks (planned: readonly PlannedRecord[]): Generator<PlannedRecord[]> {
   let current: PlannedRecord[] = []
   let bytes = 0
+  let firstTimestamps = new Map<string, bigint>()
   for (const p of planned) {
-    if (current.length > 0 && bytes + p.size > CHUNK_BYTES) {
+    const partitionKey = `${p.message.topic}:${p.message.partition ?? -1}`
+    const timestamp = p.message.timestamp as bigint
+    const first = firstTimestamps.get(partitionKey)
+    const delta = first === undefined ? 0n : timestamp - first
+    const tooFar = delta >= SAFE_DELTA_LIMIT || delta <= -SAFE_DELTA_LIMIT
+    if (current.length > 0 && (bytes + p.size > CHUNK_BYTES || tooFar)) {
       yield current
       current = []
       bytes = 0
+      firstTimestamps = new Map()
     }
+    if (!firstTimestamps.has(partitionKey)) firstTimestamps.set(partitionKey, timestamp)
     current.push(p)
     bytes += p.size
   }
