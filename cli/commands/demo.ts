@@ -1,7 +1,8 @@
 /**
  * `demo`: the README's local quick start. Starts the local Kafka and Redis (unless KAFKA_BROKERS / REDIS_URL point
- * elsewhere), creates every catalog topic, then proves the path end to end: one valid event of every catalog type is
- * produced (idempotent, acks=all, envelope as headers, keyed by userId) and read back read_committed.
+ * elsewhere), creates every catalog topic, proves the path with a round trip (one valid event of every catalog type
+ * produced idempotently with acks=all and read back read_committed), then runs the whole pipeline — topologies,
+ * ingest API, evaluation worker (offline evaluator without OPENAI_API_KEY) — on a small workload (cli/demo/).
  */
 import type { Command } from 'commander'
 import { EVENT_TYPES, envelopeToHeaders, normalizeEvent, recordKeyFor, sampleEvent, topicOfEventType } from '../../events'
@@ -10,12 +11,14 @@ import type { ProducerRecord } from '../../streams/kafka/port'
 import { startInfra } from '../infra'
 import { CliError, printJson, printLine } from '../output'
 import { applyTopicCatalog } from './topics'
+import { runPipelineDemo, type PipelineReport } from '../demo/pipeline'
+import { stopServices } from '../demo/services'
 
-interface DemoFlags { json?: boolean, timeoutSeconds?: string }
+interface DemoFlags { json?: boolean, timeoutSeconds?: string, pipeline?: boolean, keepRunning?: boolean }
 
 interface RoundTrip { produced: number, consumed: number, topics: Record<string, number>, missing: string[] }
 
-async function roundTrip (brokers: string[], timeoutMs: number): Promise<RoundTrip> {
+async function roundTrip (brokers: string[], prefix: string, timeoutMs: number): Promise<RoundTrip> {
   const clients = createKafkaClients({ brokers, clientId: 'devtrip-demo' })
   const runId = Date.now()
   const records: ProducerRecord[] = EVENT_TYPES.map((type, i) => {
@@ -23,7 +26,7 @@ async function roundTrip (brokers: string[], timeoutMs: number): Promise<RoundTr
     if (!normalized.ok) throw new CliError(`the sample ${type} event is invalid: ${JSON.stringify(normalized.errors)}`, 'this is a bug in events/samples.ts')
     const event = normalized.event
     return {
-      topic: topicOfEventType(type),
+      topic: prefix + topicOfEventType(type),
       key: Buffer.from(recordKeyFor(event)),
       value: Buffer.from(JSON.stringify(event)),
       headers: Object.entries(envelopeToHeaders(event)).map(([k, v]) => [k, Buffer.from(v)] as const),
@@ -48,7 +51,7 @@ async function roundTrip (brokers: string[], timeoutMs: number): Promise<RoundTr
       for (const batch of await consumer.poll(500)) {
         for (const record of batch.records) {
           const id = record.value === null ? undefined : (JSON.parse(String(record.value)) as { eventId?: string }).eventId
-          if (id !== undefined && wanted.delete(id)) seen[batch.topic] = (seen[batch.topic] ?? 0) + 1
+          if (id !== undefined && wanted.delete(id)) seen[batch.topic.slice(prefix.length)] = (seen[batch.topic.slice(prefix.length)] ?? 0) + 1
         }
       }
     }
@@ -67,25 +70,48 @@ async function demo (flags: DemoFlags): Promise<void> {
   const brokers = infra.kafkaBrokers.split(',')
   progress(`Kafka at ${infra.kafkaBrokers}, Redis at ${infra.redisUrl}; creating the catalog topics`)
   const admin = createKafkaClients({ brokers, clientId: 'devtrip-demo-admin' }).createAdmin()
-  const rows = await applyTopicCatalog(admin).finally(() => admin.close())
+  // DEVTRIP_TOPIC_PREFIX, honoured by topics/run/api/evaluator too, keeps a demo apart from other users of the broker
+  const prefix = process.env.DEVTRIP_TOPIC_PREFIX ?? ''
+  const rows = await applyTopicCatalog(admin, { prefix }).finally(() => admin.close())
   const mismatched = rows.filter((r) => r.status === 'mismatched')
   if (mismatched.length > 0) throw new CliError(mismatched.flatMap((r) => r.problems).join('; '), 'run `bin/devtrip-streams topics apply` for details, or `infra down` for a fresh broker')
   progress(`${rows.length} topics ready; producing one event of each of the ${EVENT_TYPES.length} types and reading them back read_committed`)
-  const result = await roundTrip(brokers, timeoutMs)
-  const report = { kafkaBrokers: infra.kafkaBrokers, redisUrl: infra.redisUrl, topicsReady: rows.length, ...result, ok: result.missing.length === 0 }
-  if (flags.json === true) printJson(report)
-  else {
-    for (const [topic, n] of Object.entries(result.topics).sort()) printLine(`  ${topic.padEnd(22)} ${n} event(s) round-tripped`)
-    printLine(`${result.consumed}/${result.produced} events round-tripped through Kafka at ${infra.kafkaBrokers}`)
-    printLine('next: bin/devtrip-streams events list · topics list · infra status · infra down')
+  const result = await roundTrip(brokers, prefix, timeoutMs)
+  if (result.missing.length > 0) throw new CliError(`${result.missing.length} produced event(s) were not read back in time`, 'check the broker log under .local/ and rerun')
+  if (flags.json !== true) printLine(`${result.consumed}/${result.produced} events round-tripped through Kafka at ${infra.kafkaBrokers}`)
+  let pipeline: PipelineReport | undefined
+  if (flags.pipeline !== false) {
+    pipeline = await runPipelineDemo(infra, { prefix, keepRunning: flags.keepRunning === true, timeoutMs: Math.max(timeoutMs, 120_000), progress })
+    if (flags.json !== true) printPipeline(pipeline)
   }
-  if (!report.ok) throw new CliError(`${result.missing.length} produced event(s) were not read back in time`, 'check the broker log under .local/ and rerun')
+  const { services, ...pipelineReport } = pipeline ?? { services: [] }
+  const report = { kafkaBrokers: infra.kafkaBrokers, redisUrl: infra.redisUrl, topicsReady: rows.length, roundTrip: result, pipeline: pipeline === undefined ? null : pipelineReport, ok: true }
+  if (flags.json === true) printJson(report)
+  if (services.length > 0) {
+    printLine(`the pipeline keeps running: API ${pipeline?.apiUrl ?? ""} (dashboard at /dashboard, OpenAPI at /docs); press Ctrl-C to stop it`)
+    await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
+    await stopServices(services)
+  } else if (flags.json !== true) {
+    printLine('next: bin/devtrip-streams lag · dlq list · api (dashboard at /dashboard) · infra down')
+  }
+}
+
+function printPipeline (p: PipelineReport): void {
+  printLine(`${p.posted} events posted through ${p.apiUrl}/v1/events; results read back from Kafka:`)
+  for (const u of p.users) {
+    printLine(`  user ${u.userId} ${u.plan.padEnd(5)} tickets left ${String(u.balance).padStart(3)} (used ${u.deducted})  missions completed ${u.missionsCompleted}  average score ${u.averageScore ?? '-'}%`)
+  }
+  for (const r of p.missionResults.sort((a, b) => a.missionAttemptId.localeCompare(b.missionAttemptId))) {
+    printLine(`  ${r.missionAttemptId.padEnd(34)} ${String(r.missionTitle ?? '').padEnd(18)} score ${String(r.score).padStart(3)}/${r.maxScore} after ${r.attempts} attempt(s), by ${r.evaluator ?? 'unknown evaluator'}`)
+  }
 }
 
 export function register (program: Command): void {
   program.command('demo')
-    .description('local quick start: start Kafka and Redis, create the topics, and run events through the pipeline')
+    .description('local quick start: start Kafka and Redis, create the topics, run the topologies, API and evaluator on a small workload')
     .option('--timeout-seconds <s>', 'how long to wait for the events to come back', '60')
+    .option('--no-pipeline', 'only start Kafka and Redis, create the topics and do the round trip')
+    .option('--keep-running', 'leave the topologies, API and evaluator running after the demo (Ctrl-C stops them)')
     .option('--json', 'print JSON')
     .action(demo)
 }
