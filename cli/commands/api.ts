@@ -16,6 +16,8 @@ import {
   type ApiConfigInput, type LogLevel, type TokenConfig
 } from '../../api'
 import { createKafkaClients } from '../../streams/kafka'
+import { StreamsOverview } from '../../streams/tools'
+import { openDashboardQueues } from '../../evaluator'
 import { resolveBrokers, resolveRedisUrl } from '../connection'
 import { infraLocalDir } from '../infra'
 import { CliError, EXIT_USAGE } from '../output'
@@ -104,12 +106,20 @@ async function runApi (flags: ApiFlags): Promise<void> {
   redis.on('error', () => { /* reported through failing commands and /readyz; ioredis reconnects by itself */ })
   await redis.connect().catch((error: unknown) => say(`warning: Redis at ${redisUrl} is not reachable yet (${(error as Error).message}); ingest answers 503 until it is`))
 
+  const kafka = createKafkaClients({ brokers, clientId: 'devtrip-api', requestTimeoutMs: 10_000, operationTimeoutMs: 15_000 })
+  // /v1/lag, its SSE stream and /dashboard read the cluster through this; it samples only while someone looks
+  const lag = new StreamsOverview(kafka, { dlqPrefix: config.topicPrefix })
+  // bull-board at /admin/queues shows the evaluator's BullMQ queue (admin scope)
+  const dashboardQueues = openDashboardQueues(redisUrl)
   const app = await buildApiServer({
     config: input,
     tokens,
-    kafka: createKafkaClients({ brokers, clientId: 'devtrip-api', requestTimeoutMs: 10_000, operationTimeoutMs: 15_000 }),
-    idempotency: new RedisIdempotencyStore(redis, { keyPrefix: config.idempotency.keyPrefix, ownsClient: true })
+    kafka,
+    idempotency: new RedisIdempotencyStore(redis, { keyPrefix: config.idempotency.keyPrefix, ownsClient: true }),
+    lag,
+    extras: { adminQueues: dashboardQueues.queues }
   })
+
   const address = await app.listen({ host: config.host, port: config.port })
   say(`devtrip-streams api listening on ${address} (brokers ${brokers.join(',')}, Redis ${redisUrl}${config.topicPrefix === '' ? '' : `, topic prefix "${config.topicPrefix}"`}); docs at ${address}/docs`)
 
@@ -119,7 +129,12 @@ async function runApi (flags: ApiFlags): Promise<void> {
       if (stopping) return
       stopping = true
       say(`${signal}: finishing in-flight requests, then stopping`)
-      app.close().then(() => { say('stopped'); resolve() }, (error: unknown) => {
+      app.close().then(async () => {
+        // the server closes what it was handed only where it owns it: the lag sampler and the queue connections are ours
+        await Promise.allSettled([lag.close(), dashboardQueues.close()])
+        say('stopped')
+        resolve()
+      }, (error: unknown) => {
         say(`error while stopping: ${(error as Error).message}`)
         process.exitCode = 1
         resolve()
