@@ -18,9 +18,11 @@
  *     record on evaluation-events, the feeder holds that user's next records back until the record is visible (the
  *     partition's last stable offset passed it), as a real user waits for the result page before clicking on.
  *
- * Other users' records may pass a held one, but only by HOLD_SKEW_MS of event time: the evaluation topology's
- * deadlines (2 and 5 minutes) are judged by stream time, and a user's events far behind everyone else's could be
- * judged too late. Beyond that, production waits.
+ * Production stays in timestamp order: a held user holds everything behind it. Letting other users pass would put
+ * their later records in front of the held user's earlier ones ON THE SAME PARTITION, and a task can only take a
+ * partition's records in offset order — the held user's event on another topic, with a time between the two, would
+ * then be processed before its predecessor. (The generator leaves 30 s of event time after a user's evaluation event
+ * before the user's next event elsewhere, so at the usual rates a hold is over before that event is due.)
  *
  * When a send fails for good (the broker is restarting), the same records are sent again after a pause: a batch
  * partly written before the failure then exists twice in the input. The pipeline deduplicates by eventId, and the
@@ -31,8 +33,6 @@ import { encodeRecord, type Workload, type WorkloadRecord } from './generator'
 
 /** the topic a transactional application (the evaluation topology) writes to, too */
 const SHARED_TOPIC = 'evaluation-events'
-/** how far (event time) other users' records may get ahead of a held one */
-export const HOLD_SKEW_MS = 30_000
 /** wall-clock time between two sends of one user's records: far longer than a broker takes to read a fetch */
 export const MIN_USER_GAP_MS = 100
 
@@ -58,13 +58,11 @@ export class WorkloadFeeder {
   private done: Promise<void> | undefined
   /** first record not yet sent */
   private next = 0
-  private readonly sent: Uint8Array
   private readonly holds = new Map<number, Hold>()
   /** when each user's last record was acknowledged */
   private readonly lastSent = new Map<number, number>()
 
   constructor (private readonly kafka: KafkaClientFactory, private readonly admin: KafkaAdmin, private readonly workload: Workload, private readonly options: FeederOptions) {
-    this.sent = new Uint8Array(workload.records.length)
   }
 
   get total (): number {
@@ -81,29 +79,17 @@ export class WorkloadFeeder {
     this.stopped = true
   }
 
-  /**
-   * The next records to send: in production order, at most `max`, one per user, none of a held user (nor anything of
-   * a user after one of its records was passed over), and nothing more than HOLD_SKEW_MS after the first record
-   * passed over.
-   */
+  /** The next records to send: from the first unsent one on, in order, one per user, stopping at a held user. */
   private nextBatch (max: number): WorkloadRecord[] {
     const records = this.workload.records
     const batch: WorkloadRecord[] = []
-    const passed = new Set<number>()
-    let firstPassedTs: number | undefined
+    const users = new Set<number>()
     const now = Date.now()
     for (let i = this.next; i < records.length && batch.length < max; i++) {
-      if (this.sent[i] === 1) continue
       const r = records[i]!
-      if (firstPassedTs !== undefined && r.timestamp > firstPassedTs + HOLD_SKEW_MS) break
-      if (passed.has(r.userId) || this.holds.has(r.userId) || now - (this.lastSent.get(r.userId) ?? 0) < MIN_USER_GAP_MS) {
-        passed.add(r.userId)
-        firstPassedTs ??= r.timestamp
-        continue
-      }
+      if (users.has(r.userId) || this.holds.has(r.userId) || now - (this.lastSent.get(r.userId) ?? 0) < MIN_USER_GAP_MS) break
       batch.push(r)
-      // one record per user and send; the user's next records wait for the next send
-      passed.add(r.userId)
+      users.add(r.userId)
     }
     return batch
   }
@@ -138,12 +124,11 @@ export class WorkloadFeeder {
         if (metadata === undefined) return
         const acknowledged = Date.now()
         batch.forEach((r, i) => {
-          this.sent[r.seq] = 1
           this.lastSent.set(r.userId, acknowledged)
           if (r.topic === SHARED_TOPIC) this.holds.set(r.userId, { partition: metadata[i]!.partition, offset: metadata[i]!.offset })
         })
         this.produced += batch.length
-        while (this.next < this.total && this.sent[this.next] === 1) this.next++
+        this.next += batch.length
         // keep to the rate: a slow send (or an outage) delays the schedule rather than causing a burst afterwards
         const wait = tickStarted + batch.length / this.options.rate * 1000 - Date.now()
         if (wait > 0) await sleep(wait)

@@ -113,7 +113,7 @@ export class Fleet {
   }
 
   private onEvent (instance: Instance, launch: number, event: RunEvent): void {
-    if (event.event !== 'committed') instance.log.write(`${JSON.stringify(event)}\n`)
+    instance.log.write(`${new Date().toISOString()} ${JSON.stringify(event)}\n`)
     switch (event.event) {
       case 'running':
         if (Array.isArray(event.apps)) instance.running = true

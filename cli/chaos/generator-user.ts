@@ -10,9 +10,12 @@
  *   - an event meant to come after a deadline (the evaluator's start of a retried run) comes 1–10 s after it;
  *   - every flow is finished — completed, or sent to review — before the next mission starts, and the timeline
  *     ends with an evaluated mission, whose events come after every earlier deadline: so the user's own events fire
- *     every timer, and nothing is left for the idle rule.
+ *     every timer, and nothing is left for the idle rule;
+ *   - after an event on evaluation-events, the user's next event on another topic comes at least SETTLE_MS later:
+ *     evaluation-events is also written transactionally by the evaluation topology, and until that transaction
+ *     commits the evaluator's events are invisible to read_committed readers (feeder.ts explains why that matters).
  */
-import type { EventType } from '../../events'
+import { EVENT_TOPIC, type EventType } from '../../events'
 import { backoffMs, type ChaosPolicies } from './chaos-policies'
 import { namedEvaluationId } from './model-ids'
 import type { Random } from './random'
@@ -40,6 +43,8 @@ const SCENARIOS: ReadonlyArray<readonly [EvaluationScenario, number]> = [
 ]
 
 const SECOND = 1000
+/** event time between a user's evaluation event and the user's next event on another topic */
+export const SETTLE_MS = 30 * SECOND
 const AGENTS = ['Mozilla/5.0 (X11; Linux x86_64)', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4)', 'DevTripApp/2.3 (iOS 17)', 'DevTripApp/2.3 (Android 14)']
 const LANGUAGES = ['javascript', 'typescript', 'python', 'java', 'go']
 const MISSION_TITLES = ['Build a REST API', 'Kafka consumer basics', 'Fix the flaky test', 'Rate limiter', 'Cache invalidation', 'Binary search tree']
@@ -53,6 +58,7 @@ export class UserTimeline {
   private payments = 0
   private teams = 0
   private lastPaymentId: string | undefined
+  private lastEvaluationEvent = -Infinity
   private readonly email: string
 
   constructor (readonly userId: number, start: number, private readonly random: Random, private readonly policies: ChaosPolicies) {
@@ -72,7 +78,9 @@ export class UserTimeline {
 
   private emitAt (timestamp: number, type: EventType, fields: Record<string, unknown>, filler = false): number {
     // strictly increasing per user: the model orders a user's events by timestamp and must find the same order
-    const at = Math.max(timestamp, this.clock + 1)
+    let at = Math.max(timestamp, this.clock + 1)
+    if (EVENT_TOPIC[type] === 'evaluation-events') this.lastEvaluationEvent = at
+    else at = Math.max(at, this.lastEvaluationEvent + SETTLE_MS)
     this.clock = at
     this.events.push({ type, timestamp: at, fields: { userId: this.userId, ...fields }, filler })
     return at

@@ -50,25 +50,28 @@ export interface ChaosOptions {
 }
 
 interface ScheduledFault {
-  readonly atMs: number
+  /** when the feeder has produced this share of the workload (0–1) */
+  readonly atShare: number
   readonly kind: 'kill' | 'broker-restart'
   readonly instance: number
   /** wait before the killed instance starts again */
   readonly restartDelayMs: number
 }
 
-/** The seeded schedule: kill moments spread over the production window, the broker restart near its middle. */
-export function faultSchedule (options: Pick<ChaosOptions, 'events' | 'rate' | 'kills' | 'instances' | 'brokerRestart' | 'seed'>): ScheduledFault[] {
+/**
+ * The seeded schedule, in terms of production progress (not wall-clock time, which depends on the machine): kills
+ * spread over the middle 80 % of the workload, each at a random point of its own slot; the broker restart between
+ * 40 % and 60 %.
+ */
+export function faultSchedule (options: Pick<ChaosOptions, 'kills' | 'instances' | 'brokerRestart' | 'seed'>): ScheduledFault[] {
   const random = new Random(options.seed ^ 0x5eed)
-  const window = options.events / options.rate * 1000
   const faults: ScheduledFault[] = []
-  // kills in equal slots of the window's middle 80 %, at a random moment of each slot: spread, yet unpredictable
-  const slot = window * 0.8 / Math.max(1, options.kills)
+  const slot = 0.8 / Math.max(1, options.kills)
   for (let k = 0; k < options.kills; k++) {
-    faults.push({ atMs: Math.round(window * 0.1 + slot * k + random.next() * slot * 0.8), kind: 'kill', instance: random.int(1, options.instances), restartDelayMs: random.int(0, 2000) })
+    faults.push({ atShare: 0.1 + slot * k + random.next() * slot * 0.8, kind: 'kill', instance: random.int(1, options.instances), restartDelayMs: random.int(0, 2000) })
   }
-  if (options.brokerRestart) faults.push({ atMs: Math.round(window * (0.4 + random.next() * 0.2)), kind: 'broker-restart', instance: 0, restartDelayMs: 0 })
-  return faults.sort((a, b) => a.atMs - b.atMs)
+  if (options.brokerRestart) faults.push({ atShare: 0.4 + random.next() * 0.2, kind: 'broker-restart', instance: 0, restartDelayMs: 0 })
+  return faults.sort((a, b) => a.atShare - b.atShare)
 }
 
 /**
@@ -198,17 +201,16 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
     }, 10_000)
     try {
       for (const fault of faults) {
-        const wait = produceStarted + fault.atMs - Date.now()
-        if (wait > 0) await sleep(wait)
+        while (feeder.produced < fault.atShare * workload.records.length && feeder.produced < workload.records.length) await sleep(100)
         if (fault.kind === 'kill') {
           const pid = await fleet.kill(fault.instance)
           kills++
-          say(`kill ${kills}/${options.kills}: SIGKILL instance ${fault.instance} (pid ${String(pid)}) at ${((Date.now() - produceStarted) / 1000).toFixed(1)} s; restarting it in ${fault.restartDelayMs} ms`)
+          say(`kill ${kills}/${options.kills}: SIGKILL instance ${fault.instance} (pid ${String(pid)}) at ${((Date.now() - produceStarted) / 1000).toFixed(1)} s, ${feeder.produced} records produced; restarting it in ${fault.restartDelayMs} ms`)
           await sleep(fault.restartDelayMs)
           fleet.restart(fault.instance)
         } else {
           const t = Date.now()
-          say(`broker restart: stopping the broker at ${((t - produceStarted) / 1000).toFixed(1)} s`)
+          say(`broker restart: stopping the broker at ${((t - produceStarted) / 1000).toFixed(1)} s, ${feeder.produced} records produced`)
           broker = await restartKafka(broker, { graceMs: 30_000 })
           brokerRestarts++
           say(`broker restart: back after ${((Date.now() - t) / 1000).toFixed(1)} s`)
