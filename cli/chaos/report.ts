@@ -124,7 +124,12 @@ export function buildReport (input: ReportInput): ChaosReport {
       input: { ...census, feederResent: input.feederResent, feederHoldWaits: input.feederHoldWaits },
       outputs: { expected: counts.expectedOutputs, actual: counts.actualOutputs, finalBalanceMismatches: counts.finalBalanceMismatches, finalStatsMismatches: counts.finalStatsMismatches },
       deadLetters: { expected: counts.dlqExpected, actual: counts.dlqActual, missing: counts.dlqMissing, unexpected: counts.dlqUnexpected },
-      transactions: { open: openTransactions.map((o) => `${o.topic}:${o.partition}`), commits: input.fleet.commits, aborts: input.fleet.aborts },
+      transactions: {
+        open: openTransactions.map((o) => `${o.topic}:${o.partition}`),
+        commits: input.fleet.commits,
+        abortsReported: input.fleet.aborts,
+        abortedOutputRecords: input.verification.abortedOutputRecords
+      },
       restores,
       changelogs: { topics: changelogs.topics, partitions: changelogs.partitions, totalRecords: changelogs.totalRecords, largestPartition: changelogs.largestPartition },
       instances: { unexpectedExits: input.fleet.unexpectedExits, closedCleanly: `${input.stopped.clean}/${input.stopped.total}` },

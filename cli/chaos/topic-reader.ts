@@ -31,12 +31,21 @@ export async function openTransactions (admin: KafkaAdmin, partitions: readonly 
  * offsets taken at the start. Fails after `timeoutMs` without progress.
  */
 export async function readCommitted (kafka: KafkaClientFactory, admin: KafkaAdmin, topics: readonly string[], onRecord: (record: ConsumedRecord) => void, timeoutMs = 60_000): Promise<number> {
+  return await readTopics(kafka, admin, topics, 'read_committed', onRecord, timeoutMs)
+}
+
+/** How many records `topics` hold read_uncommitted: committed ones plus those of aborted transactions. */
+export async function countUncommitted (kafka: KafkaClientFactory, admin: KafkaAdmin, topics: readonly string[], timeoutMs = 60_000): Promise<number> {
+  return await readTopics(kafka, admin, topics, 'read_uncommitted', () => {}, timeoutMs)
+}
+
+async function readTopics (kafka: KafkaClientFactory, admin: KafkaAdmin, topics: readonly string[], isolationLevel: 'read_committed' | 'read_uncommitted', onRecord: (record: ConsumedRecord) => void, timeoutMs: number): Promise<number> {
   const tps = await partitionsOf(admin, topics)
   if (tps.length === 0) return 0
-  const ends = new Map((await admin.listOffsets(tps, 'latest', 'read_committed')).map((o) => [topicPartitionKey(o), o.offset]))
+  const ends = new Map((await admin.listOffsets(tps, 'latest', isolationLevel)).map((o) => [topicPartitionKey(o), o.offset]))
   const pending = tps.filter((tp) => (ends.get(topicPartitionKey(tp)) ?? 0n) > 0n)
   if (pending.length === 0) return 0
-  const consumer = kafka.createAssignedConsumer({ isolationLevel: 'read_committed', autoOffsetReset: 'earliest', maxPartitionFetchBytes: 8 * 1024 * 1024 })
+  const consumer = kafka.createAssignedConsumer({ isolationLevel, autoOffsetReset: 'earliest', maxPartitionFetchBytes: 8 * 1024 * 1024 })
   let count = 0
   try {
     consumer.assign(pending)

@@ -10,7 +10,7 @@ import type { ConsumedRecord, KafkaAdmin, KafkaClientFactory } from '../../strea
 import type { ChaosPolicies } from './chaos-policies'
 import { SEQ_HEADER, type Workload } from './generator'
 import type { Json } from './model-ticketing'
-import { openTransactions, partitionsOf, readCommitted, type OpenTransaction } from './topic-reader'
+import { countUncommitted, openTransactions, partitionsOf, readCommitted, type OpenTransaction } from './topic-reader'
 import { OutputVerifier, type CheckedTopic, type VerificationCounts } from './verifier'
 
 /** the KIP-1034 header the engine puts on a dead letter (docs/streams.md) */
@@ -38,6 +38,8 @@ export interface ChangelogSizes {
 
 export interface KafkaVerification {
   readonly counts: VerificationCounts
+  /** output records written in transactions that were aborted (by a kill, a fenced producer, a failed commit): invisible to read_committed readers */
+  readonly abortedOutputRecords: number
   readonly input: InputCensus
   readonly openTransactions: readonly OpenTransaction[]
   readonly changelogs: ChangelogSizes
@@ -99,12 +101,15 @@ export async function verifyOnKafka (kafka: KafkaClientFactory, admin: KafkaAdmi
   const verifier = new OutputVerifier(workload, policies, copies)
   for (const e of pipelineEvents) verifier.output('evaluation-events', e.key, e.value)
   const outputs: CheckedTopic[] = ['ticket-ledger', 'ticket-balances', 'user-stats', 'mission-results', 'evaluation-review']
+  let committedOutputs = 0
   for (const topic of outputs) {
     onProgress(`verify: reading ${topic}`)
-    await readCommitted(kafka, admin, [topic], (r) => {
+    committedOutputs += await readCommitted(kafka, admin, [topic], (r) => {
       verifier.output(topic, r.key?.toString('utf8') ?? '', JSON.parse(r.value!.toString('utf8')) as Json)
     }, 120_000)
   }
+  onProgress('verify: counting the output records of aborted transactions (read_uncommitted)')
+  const abortedOutputRecords = await countUncommitted(kafka, admin, outputs, 120_000) - committedOutputs
   onProgress('verify: reading the dead-letter topics')
   const dlqTopics = DOMAIN_TOPICS.map((t: DomainTopic) => t + DLQ_SUFFIX)
   await readCommitted(kafka, admin, dlqTopics, (r) => {
@@ -114,6 +119,7 @@ export async function verifyOnKafka (kafka: KafkaClientFactory, admin: KafkaAdmi
 
   return {
     counts: verifier.finish(),
+    abortedOutputRecords,
     input: { records: copies.size, lost, extraCopies, foreign },
     openTransactions: open,
     changelogs: await changelogSizes(admin)
