@@ -16,7 +16,8 @@
  *     first record — including the evaluator's events appended after it — and the partition looks fully read (its
  *     last stable offset equals their position), so tasks move on with the user's events on other topics. So after a
  *     record on evaluation-events, the feeder holds that user's next records back until the record is visible (the
- *     partition's last stable offset passed it), as a real user waits for the result page before clicking on.
+ *     partition's last stable offset passed it), as a real user waits for the result page before clicking on. The
+ *     user's next evaluation event needs no wait: it lands behind the held one, on the same partition.
  *
  * Production stays in timestamp order: a held user holds everything behind it. Letting other users pass would put
  * their later records in front of the held user's earlier ones ON THE SAME PARTITION, and a task can only take a
@@ -87,7 +88,9 @@ export class WorkloadFeeder {
     const now = Date.now()
     for (let i = this.next; i < records.length && batch.length < max; i++) {
       const r = records[i]!
-      if (users.has(r.userId) || this.holds.has(r.userId) || now - (this.lastSent.get(r.userId) ?? 0) < MIN_USER_GAP_MS) break
+      // a held user's next evaluation event may go: it lands behind the held one on the same partition
+      const held = this.holds.has(r.userId) && r.topic !== SHARED_TOPIC
+      if (users.has(r.userId) || held || now - (this.lastSent.get(r.userId) ?? 0) < MIN_USER_GAP_MS) break
       batch.push(r)
       users.add(r.userId)
     }

@@ -19,6 +19,7 @@ export interface FleetOptions {
   readonly commitIntervalMs: number
   readonly sessionTimeoutMs: number
   readonly maxTaskIdleMs: number
+  readonly producerBatchRecords: number
   readonly onLine?: (line: string) => void
 }
 
@@ -53,7 +54,6 @@ interface Instance {
 export class Fleet {
   readonly restores: RestoreRecord[] = []
   unexpectedExits = 0
-  aborts = 0
   commits = 0
   private readonly instances: Instance[]
   private stopping = false
@@ -94,7 +94,8 @@ export class Fleet {
         'run', 'all', '--state-dir', instance.stateDir, '--brokers', this.options.brokers, '--json-events', '--no-metrics',
         '--commit-interval-ms', String(this.options.commitIntervalMs),
         '--session-timeout-ms', String(this.options.sessionTimeoutMs),
-        '--max-task-idle-ms', String(this.options.maxTaskIdleMs)
+        '--max-task-idle-ms', String(this.options.maxTaskIdleMs),
+        '--producer-batch-records', String(this.options.producerBatchRecords)
       ],
       env: childEnv(this.options),
       onEvent: (event) => { this.onEvent(instance, launch, event) },
@@ -121,9 +122,6 @@ export class Fleet {
       case 'committed':
         this.commits++
         for (const task of (event.tasks as string[] | undefined) ?? []) instance.committedTasks.add(`${String(event.app)}:${task}`)
-        break
-      case 'aborted':
-        this.aborts++
         break
       case 'restored': {
         const key = `${String(event.app)}:${String(event.taskId)}`

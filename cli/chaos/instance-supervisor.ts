@@ -39,6 +39,7 @@ export function childRunArgs (settings: RunSettings, stateDir: string, metricsPo
     ...(settings.topicPrefix === '' ? [] : ['--topic-prefix', settings.topicPrefix]),
     ...(settings.commitIntervalMs === undefined ? [] : ['--commit-interval-ms', String(settings.commitIntervalMs)]),
     ...(settings.sessionTimeoutMs === undefined ? [] : ['--session-timeout-ms', String(settings.sessionTimeoutMs)]),
+    ...(settings.producerBatchRecords === undefined ? [] : ['--producer-batch-records', String(settings.producerBatchRecords)]),
     ...(metricsPort === undefined ? ['--no-metrics'] : ['--metrics-port', String(metricsPort), '--metrics-host', '127.0.0.1'])
   ]
 }

@@ -42,6 +42,8 @@ export interface ChaosOptions {
   readonly commitIntervalMs: number
   readonly sessionTimeoutMs: number
   readonly maxTaskIdleMs: number
+  /** the instances' producerBatchRecords: small, so that an open transaction already has records on the broker when a kill lands */
+  readonly producerBatchRecords: number
   /** how long to wait for the groups to consume everything after the last record was produced */
   readonly drainTimeoutMs: number
   /** keep the temp directory (broker data, state dirs, instance logs) for a post-mortem */
@@ -179,7 +181,8 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
     writeFileSync(policiesFile, JSON.stringify(CHAOS_POLICIES, null, 2))
     fleet = new Fleet({
       instances: options.instances, dir, brokers: broker.brokers, policiesFile,
-      commitIntervalMs: options.commitIntervalMs, sessionTimeoutMs: options.sessionTimeoutMs, maxTaskIdleMs: options.maxTaskIdleMs, onLine: say
+      commitIntervalMs: options.commitIntervalMs, sessionTimeoutMs: options.sessionTimeoutMs, maxTaskIdleMs: options.maxTaskIdleMs,
+      producerBatchRecords: options.producerBatchRecords, onLine: say
     })
     fleet.startAll()
     const runningBy = Date.now() + 120_000

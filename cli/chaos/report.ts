@@ -127,7 +127,6 @@ export function buildReport (input: ReportInput): ChaosReport {
       transactions: {
         open: openTransactions.map((o) => `${o.topic}:${o.partition}`),
         commits: input.fleet.commits,
-        abortsReported: input.fleet.aborts,
         abortedOutputRecords: input.verification.abortedOutputRecords
       },
       restores,
@@ -135,7 +134,8 @@ export function buildReport (input: ReportInput): ChaosReport {
       instances: { unexpectedExits: input.fleet.unexpectedExits, closedCleanly: `${input.stopped.clean}/${input.stopped.total}` },
       settings: {
         rate: input.options.rate, partitions: input.options.partitions, commitIntervalMs: input.options.commitIntervalMs,
-        sessionTimeoutMs: input.options.sessionTimeoutMs, maxTaskIdleMs: input.options.maxTaskIdleMs, sourceTopics: input.sourceTopics
+        sessionTimeoutMs: input.options.sessionTimeoutMs, maxTaskIdleMs: input.options.maxTaskIdleMs, producerBatchRecords: input.options.producerBatchRecords,
+        sourceTopics: input.sourceTopics
       },
       durations: input.durations
     },

@@ -22,6 +22,7 @@ interface ChaosFlags {
   commitIntervalMs: string
   sessionTimeoutMs: string
   maxTaskIdleMs: string
+  producerBatchRecords: string
   drainTimeoutS: string
   keep?: boolean
   json?: boolean
@@ -45,7 +46,7 @@ function printHuman (report: ChaosReport): void {
 
 async function chaos (flags: ChaosFlags): Promise<void> {
   const events = integer(flags.events, '--events', 1000, 10_000_000)!
-  const users = integer(flags.users, '--users', 1, 1_000_000) ?? Math.max(10, Math.ceil(events / 100))
+  const users = integer(flags.users, '--users', 1, 1_000_000) ?? Math.max(10, Math.ceil(events / 50))
   if (events / users < 30) throw new CliError(`--events ${events} for --users ${users} gives each user fewer than 30 events`, 'give fewer users (or more events): each user needs a history with sign-up, missions and evaluations', EXIT_USAGE)
   const instances = integer(flags.instances, '--instances', 1, 16)!
   const seed = integer(flags.seed, '--seed', 0, 0x7fffffff) ?? randomInt(0x7fffffff)
@@ -61,6 +62,7 @@ async function chaos (flags: ChaosFlags): Promise<void> {
     commitIntervalMs: integer(flags.commitIntervalMs, '--commit-interval-ms', 10, 60_000)!,
     sessionTimeoutMs: integer(flags.sessionTimeoutMs, '--session-timeout-ms', 6000, 300_000)!,
     maxTaskIdleMs: integer(flags.maxTaskIdleMs, '--max-task-idle-ms', 0, 600_000)!,
+    producerBatchRecords: integer(flags.producerBatchRecords, '--producer-batch-records', 1, 1_000_000)!,
     drainTimeoutMs: integer(flags.drainTimeoutS, '--drain-timeout-s', 10, 86_400)! * 1000,
     keep: flags.keep === true,
     onProgress: (line) => { process.stderr.write(`chaos: ${line}\n`) }
@@ -74,7 +76,7 @@ export function register (program: Command): void {
   program.command('chaos')
     .description('exactly-once proof: own broker, K pipeline processes SIGKILLed M times (and a broker restart) while a seeded workload flows; every output verified against an independent model')
     .option('--events <n>', 'records to produce (valid events, re-sent duplicates and poison records)', '20000')
-    .option('--users <n>', 'users in the workload (default: events / 100)')
+    .option('--users <n>', 'users in the workload (default: events / 50)')
     .option('--instances <k>', 'pipeline processes (`run all` each)', '2')
     .option('--kills <m>', 'SIGKILLs of a random instance, each followed by a restart', '3')
     .option('--broker-restart', 'stop and start the broker once in the middle of the run, keeping its data')
@@ -84,6 +86,7 @@ export function register (program: Command): void {
     .option('--commit-interval-ms <ms>', 'the instances\' commit interval: long enough that kills catch open transactions', '1500')
     .option('--session-timeout-ms <ms>', 'the instances\' group session timeout: how soon a killed instance\'s partitions move', '10000')
     .option('--max-task-idle-ms <ms>', 'the instances\' maxTaskIdleMs (wait for known unfetched data before processing past it)', '30000')
+    .option('--producer-batch-records <n>', 'the instances\' producerBatchRecords: records go to the broker while the transaction is open, so kills leave open transactions with data', '20')
     .option('--drain-timeout-s <s>', 'how long to wait, after the last record was produced, for every group to consume everything', '900')
     .option('--keep', 'keep the temp directory (broker data, state directories, instance logs) for a post-mortem')
     .option('--json', 'print the report as JSON')

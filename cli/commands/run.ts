@@ -52,6 +52,7 @@ export interface RunFlags {
   maxTaskIdleMs?: string
   sessionTimeoutMs?: string
   topicPrefix?: string
+  producerBatchRecords?: string
 }
 
 /** The resolved settings of one `run` (shared with the supervisor, which passes them on to its children). */
@@ -63,6 +64,8 @@ export interface RunSettings {
   readonly commitIntervalMs: number | undefined
   readonly maxTaskIdleMs: number
   readonly sessionTimeoutMs: number | undefined
+  /** records a task collects before handing them to the producer inside the open transaction (engine default 5000) */
+  readonly producerBatchRecords: number | undefined
   /** undefined: no metrics endpoint */
   readonly metricsPort: number | undefined
   readonly metricsHost: string
@@ -101,6 +104,7 @@ export function resolveRunSettings (target: string, flags: RunFlags): RunSetting
     commitIntervalMs: integer(flags.commitIntervalMs, '--commit-interval-ms', 1, 600_000),
     maxTaskIdleMs: integer(flags.maxTaskIdleMs, '--max-task-idle-ms', 0, 600_000) ?? DEFAULT_MAX_TASK_IDLE_MS,
     sessionTimeoutMs: integer(flags.sessionTimeoutMs, '--session-timeout-ms', 6000, 300_000),
+    producerBatchRecords: integer(flags.producerBatchRecords, '--producer-batch-records', 1, 1_000_000),
     metricsPort: port,
     metricsHost: flags.metricsHost ?? '0.0.0.0',
     brokers: resolveBrokers(flags.brokers),
@@ -128,6 +132,7 @@ function streamsConfig (definition: TopologyDefinition, settings: RunSettings): 
     stateDir: settings.stateDir,
     maxTaskIdleMs: settings.maxTaskIdleMs,
     ...(settings.commitIntervalMs === undefined ? {} : { commitIntervalMs: settings.commitIntervalMs }),
+    ...(settings.producerBatchRecords === undefined ? {} : { producerBatchRecords: settings.producerBatchRecords }),
     ...(settings.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: settings.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(settings.sessionTimeoutMs / 5)) }),
     ...(typeof handling.deserialization === 'string' ? { deserializationExceptionHandler: handling.deserialization } : {}),
     ...(typeof handling.processing === 'string' ? { processingExceptionHandler: handling.processing } : {}),
@@ -256,6 +261,7 @@ export function register (program: Command): void {
     .option('--state-dir <dir>', 'where state stores live (default: <.local>/state, or $DEVTRIP_LOCAL_DIR/state)')
     .option('--commit-interval-ms <ms>', 'how often tasks commit their transaction (default: the engine\'s, 100 ms under exactly-once)')
     .option('--max-task-idle-ms <ms>', `how long a task waits for a partition known to have unfetched records before processing past it (default ${DEFAULT_MAX_TASK_IDLE_MS})`)
+    .option('--producer-batch-records <n>', 'records collected before they are sent inside the open transaction (default: the engine\'s, 5000; the rest goes at commit)')
     .option('--session-timeout-ms <ms>', 'consumer group session timeout: how soon a dead instance\'s partitions move (default: the engine\'s, 45000)')
     .option('--metrics-port <port>', `serve Prometheus /metrics on this port (default: $METRICS_PORT, else ${DEFAULT_METRICS_PORT})`)
     .option('--metrics-host <host>', 'address the metrics endpoint listens on', '0.0.0.0')
