@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import { DOMAIN_TOPICS, TOPIC_CATALOG } from '../../events'
 import { createKafkaClients, type KafkaAdmin, type KafkaClientFactory } from '../../streams/kafka'
 import { applyTopicCatalog } from '../commands/topics'
+import { CliError } from '../output'
 import { restartKafka, startKafka, stopKafka, type KafkaBroker } from '../infra'
 import { CHAOS_POLICIES } from './chaos-policies'
 import { WorkloadFeeder } from './feeder'
@@ -187,7 +188,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
     fleet.startAll()
     const runningBy = Date.now() + 120_000
     while (!fleet.allRunning) {
-      if (Date.now() > runningBy) throw new Error(`the ${options.instances} instances did not all report RUNNING within 120 s; see ${fleet.logFile(1)}`)
+      if (Date.now() > runningBy) throw new CliError(`the ${options.instances} instances did not all report RUNNING within 120 s`, 'rerun with --keep and read instance-<i>.log in the kept directory')
       await sleep(250)
     }
     say(`${options.instances} instances running (run all: ticketing, user-stats, evaluation)`)
@@ -231,7 +232,8 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
     for (;;) {
       if (await drained(kafka, admin)) break
       if (Date.now() - drainStarted > options.drainTimeoutMs) {
-        throw new Error(`the pipeline did not drain within ${options.drainTimeoutMs / 1000} s (lag ${lastLag}); instance logs in ${dir} (use --keep)`)
+        throw new CliError(`the pipeline did not drain within ${options.drainTimeoutMs / 1000} s (still to consume: ${lastLag})`,
+          'a larger --drain-timeout-s if it was still making progress; else rerun with --keep and read instance-<i>.log in the kept directory')
       }
       const lag = await lagByApplication(admin)
       lastLag = Object.entries(lag).map(([app, n]) => `${app.replace('devtrip-', '')}=${n}`).join(' ')
