@@ -180,6 +180,8 @@ async function runInProcess (settings: RunSettings): Promise<void> {
   let server: Server | undefined
   let stopping: Promise<void> | undefined
   let failed = false
+  /** until start() resolved, a failing app is handled by the start path (one error line with a hint) */
+  let started = false
   const states = new Map<string, AppState>()
   let allRunning = false
 
@@ -210,7 +212,7 @@ async function runInProcess (settings: RunSettings): Promise<void> {
           `${settings.metricsPort === undefined ? '' : `, metrics on http://${settings.metricsHost}:${settings.metricsPort}/metrics`} (SIGTERM or Ctrl-C stops)`)
       }
       allRunning = everyoneRunning
-      if (to === 'ERROR' && stopping === undefined) {
+      if (to === 'ERROR' && started && stopping === undefined) {
         failed = true
         if (settings.jsonEvents) emitEvent('error', { app: definition.name, message: `${definition.name} failed (state ERROR); closing the others` })
         void stop(`${definition.name} failed`)
@@ -231,12 +233,19 @@ async function runInProcess (settings: RunSettings): Promise<void> {
   if (settings.jsonEvents) emitEvent('started', { pid: process.pid, apps: settings.names, stateDir: settings.stateDir, metricsPort: settings.metricsPort ?? null })
   try {
     await Promise.all(apps.map(async ({ app }) => { await app.start() }))
+    started = true
+    // an app that failed while the others were still starting
+    const broken = apps.find(({ app }) => app.state === 'ERROR')
+    if (broken !== undefined) {
+      failed = true
+      await stop(`${broken.definition.name} failed`)
+    }
   } catch (error) {
     failed = true
     await Promise.all(apps.map(async ({ app }) => { await app.close({ timeoutMs: 5000 }).catch(() => undefined) }))
     await closeServer(server)
     if (isDevtripError(error, 'DEVTRIP_UNKNOWN_TOPIC')) {
-      throw new CliError(error.message, 'create the DevTrip topics first: bin/devtrip-streams topics apply')
+      throw new CliError(error.message, `create the DevTrip topics first: bin/devtrip-streams topics apply${settings.topicPrefix === '' ? '' : ` --prefix ${settings.topicPrefix}`}`)
     }
     throw error
   }

@@ -95,7 +95,7 @@ test('SIGTERM stops both instances cleanly and the supervisor exits 0', async ()
   supervisor = undefined
 }, 90_000)
 
-test('usage errors: an unknown topology or a bad port is one line and exit 2', () => {
+test('usage errors exit 2 with one line; missing topics exit 1 naming the command that creates them', () => {
   const cli = (...args: string[]): { status: number | null, stderr: string } => {
     const r = spawnSync(process.execPath, ['--require', join(root, 'test', 'support', 'swc-register.js'), join(root, 'cli', 'chaos', 'child-entry.ts'), ...args],
       { cwd: root, encoding: 'utf8', env: { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(',') }, timeout: 60_000 })
@@ -107,4 +107,8 @@ test('usage errors: an unknown topology or a bad port is one line and exit 2', (
   const port = cli('run', 'all', '--metrics-port', 'http')
   expect(port.status).toBe(2)
   expect(port.stderr).toMatch(/--metrics-port must be an integer from 1 to 65535/)
+  // topics that do not exist: exit 1 and the command that creates them
+  const missing = cli('run', 'all', '--topic-prefix', `${prefix}missing-`, '--no-metrics', '--state-dir', join(stateDir, 'missing'))
+  expect(missing.status).toBe(1)
+  expect(missing.stderr).toMatch(new RegExp(`error: .*${prefix}missing-auth-events.* do not exist[\\s\\S]*→ create the DevTrip topics first: bin/devtrip-streams topics apply --prefix ${prefix}missing-`))
 }, 90_000)
