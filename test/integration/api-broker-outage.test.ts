@@ -133,7 +133,8 @@ test('broker stopped → 503 with Retry-After; restarted → posts succeed; noth
     }
   }
 
-  const records = await readCommitted(kafka, admin, topics)
+  // transactions left open by the outage end when the coordinator times them out (the API's 60 s transaction timeout)
+  const records = await readCommitted(kafka, admin, topics, 90_000)
   const seen = new Map<string, number>()
   for (const r of records) seen.set(headerOf(r, 'eventId')!, (seen.get(headerOf(r, 'eventId')!) ?? 0) + 1)
   const acceptedFirstTime = attempts.filter((a) => a.result.status === 202).flatMap((a) => a.body.map((e) => String(e.eventId)))

@@ -57,9 +57,12 @@ export async function settled (admin: KafkaAdmin, topics: readonly string[], tim
   }
 }
 
-/** Every committed record of the topics (read_committed, from the beginning). */
-export async function readCommitted (kafka: KafkaClientFactory, admin: KafkaAdmin, topics: readonly string[]): Promise<ConsumedRecord[]> {
-  await settled(admin, topics)
+/**
+ * Every committed record of the topics (read_committed, from the beginning). `settleTimeoutMs`: how long to wait for
+ * open transactions to end first (after a broker outage, the coordinator aborts them only once they time out).
+ */
+export async function readCommitted (kafka: KafkaClientFactory, admin: KafkaAdmin, topics: readonly string[], settleTimeoutMs = 20_000): Promise<ConsumedRecord[]> {
+  await settled(admin, topics, settleTimeoutMs)
   const partitions = partitionsOf(topics)
   const ends = await admin.listOffsets(partitions, 'latest', 'read_committed')
   const consumer = kafka.createAssignedConsumer({ isolationLevel: 'read_committed' })

@@ -16,7 +16,7 @@ import { createSampleGenerator, type EventType } from '../../events'
 import { createKafkaClients, type KafkaAdmin, type KafkaClientFactory } from '../../streams/kafka'
 import { partitionForKey } from '../../streams/partitioner'
 import {
-  bearer, brokersFromEnv, createDomainTopics, endOffsets, headerOf, http, readCommitted, redisUrlFromEnv, runId, startApi, type RunningApi
+  bearer, brokersFromEnv, createDomainTopics, endOffsets, headerOf, http, readCommitted, redisUrlFromEnv, runId, settled, startApi, type RunningApi
 } from './api-harness'
 
 jest.setTimeout(180_000)
@@ -92,6 +92,8 @@ test('a repeated eventId produces nothing new: the first result comes back and n
   const event = sample('MissionCompleted', { userId: 200 })
   const first = await post(event, 'mission-service')
   expect(first.status).toBe(202)
+  // the first post's commit markers are written after EndTxn returns: let them land before taking the offsets
+  await settled(admin, topics)
   const before = await endOffsets(admin, topics)
   for (let i = 0; i < 3; i++) {
     const again = await post(event, 'mission-service')

@@ -34,9 +34,12 @@ async function fillDlq (dlq: string, source: string, count: number, error: (i: n
   try {
     await producer.initTransactions()
     await producer.beginTransaction()
+    // recent timestamps: records older than the topic's retention (7 days by default) may be deleted by the
+    // broker's retention check before the replay reads them
+    const base = Date.now() - 60_000
     const records: ProducerRecord[] = Array.from({ length: count }, (_, i) => buildDlqRecord({
       dlqTopic: dlq,
-      source: { topic: source, partition, record: { offset: BigInt(i), timestamp: 1_700_000_000_000 + i, key: Buffer.from(`user-${i}`), value: json({ n: i }), headers: [['eventType', Buffer.from('Test')]] } },
+      source: { topic: source, partition, record: { offset: BigInt(i), timestamp: base + i, key: Buffer.from(`user-${i}`), value: json({ n: i }), headers: [['eventType', Buffer.from('Test')]] } },
       error: error(i),
       applicationId: 'tools-test-app',
       taskId: `0_${partition}`,
