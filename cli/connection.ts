@@ -54,3 +54,11 @@ export function resolveRedisUrl (option?: string): string {
   }
   return value
 }
+
+/** Prefix of every topic name (and application id) for tests or several tenants on one cluster. */
+export const TOPIC_PREFIX_ENV = 'DEVTRIP_TOPIC_PREFIX'
+
+/** The topic prefix: the option when given, else $DEVTRIP_TOPIC_PREFIX, else none. */
+export function resolveTopicPrefix (option?: string): string {
+  return option ?? process.env[TOPIC_PREFIX_ENV] ?? ''
+}

@@ -18,11 +18,11 @@ import {
 import { createKafkaClients } from '../../streams/kafka'
 import { StreamsOverview } from '../../streams/tools'
 import { openDashboardQueues } from '../../evaluator'
-import { resolveBrokers, resolveRedisUrl } from '../connection'
+import { resolveBrokers, resolveRedisUrl, TOPIC_PREFIX_ENV } from '../connection'
 import { infraLocalDir } from '../infra'
 import { CliError, EXIT_USAGE } from '../output'
 
-const PREFIX_ENV = 'DEVTRIP_TOPIC_PREFIX'
+const PREFIX_ENV = TOPIC_PREFIX_ENV
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 interface ApiFlags {

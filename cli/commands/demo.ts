@@ -9,6 +9,7 @@ import { EVENT_TYPES, envelopeToHeaders, normalizeEvent, recordKeyFor, sampleEve
 import { createKafkaClients } from '../../streams/kafka'
 import type { ProducerRecord } from '../../streams/kafka/port'
 import { startInfra } from '../infra'
+import { resolveTopicPrefix } from '../connection'
 import { CliError, printJson, printLine } from '../output'
 import { applyTopicCatalog } from './topics'
 import { runPipelineDemo, type PipelineReport } from '../demo/pipeline'
@@ -71,7 +72,7 @@ async function demo (flags: DemoFlags): Promise<void> {
   progress(`Kafka at ${infra.kafkaBrokers}, Redis at ${infra.redisUrl}; creating the catalog topics`)
   const admin = createKafkaClients({ brokers, clientId: 'devtrip-demo-admin' }).createAdmin()
   // DEVTRIP_TOPIC_PREFIX, honoured by topics/run/api/evaluator too, keeps a demo apart from other users of the broker
-  const prefix = process.env.DEVTRIP_TOPIC_PREFIX ?? ''
+  const prefix = resolveTopicPrefix()
   const rows = await applyTopicCatalog(admin, { prefix }).finally(() => admin.close())
   const mismatched = rows.filter((r) => r.status === 'mismatched')
   if (mismatched.length > 0) throw new CliError(mismatched.flatMap((r) => r.problems).join('; '), 'run `bin/devtrip-streams topics apply` for details, or `infra down` for a fresh broker')

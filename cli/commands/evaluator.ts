@@ -11,10 +11,10 @@ import { extname } from 'node:path'
 import type { Command } from 'commander'
 import { isDevtripError } from '../../events/errors'
 import { createCodeEvaluator, EvaluatorService, resolveEvaluatorConfig, type EvaluatorConfigInput, type EvaluatorProvider } from '../../evaluator'
-import { resolveBrokers, resolveRedisUrl } from '../connection'
+import { resolveBrokers, resolveRedisUrl, resolveTopicPrefix, TOPIC_PREFIX_ENV } from '../connection'
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson, printLine } from '../output'
 
-const PREFIX_ENV = 'DEVTRIP_TOPIC_PREFIX'
+const PREFIX_ENV = TOPIC_PREFIX_ENV
 
 interface RunFlags {
   brokers?: string
@@ -61,7 +61,7 @@ function provider (value: string | undefined): EvaluatorProvider | undefined {
 }
 
 function topicPrefix (flags: RunFlags): string {
-  const prefix = flags.topicPrefix ?? process.env[PREFIX_ENV] ?? ''
+  const prefix = resolveTopicPrefix(flags.topicPrefix)
   if (!/^[A-Za-z0-9._-]*$/.test(prefix)) throw new CliError(`invalid topic prefix ${JSON.stringify(prefix)}`, 'a prefix may only contain letters, digits, ".", "_" and "-"', EXIT_USAGE)
   return prefix
 }

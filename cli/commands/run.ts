@@ -26,12 +26,12 @@ import { DOMAIN_TOPICS } from '../../events'
 import { OUTPUT_TOPICS, TOPOLOGIES, TOPOLOGY_NAMES, type TopologyDefinition, type TopologyName } from '../../topologies'
 import { superviseInstances } from '../chaos/instance-supervisor'
 import { closeServer, registrySource, serveMetrics } from '../chaos/metrics-http'
-import { resolveBrokers } from '../connection'
+import { resolveBrokers, resolveTopicPrefix, TOPIC_PREFIX_ENV } from '../connection'
 import { infraLocalDir } from '../infra'
 import { CliError, EXIT_USAGE, printLine } from '../output'
 
 export const DEFAULT_METRICS_PORT = 9464
-const PREFIX_ENV = 'DEVTRIP_TOPIC_PREFIX'
+const PREFIX_ENV = TOPIC_PREFIX_ENV
 /**
  * Default maxTaskIdleMs of `run`: a task waits up to 10 s for a partition known to hold unfetched records before it
  * processes its other partitions past it. The evaluation topology decides timeouts by event time across
@@ -85,7 +85,7 @@ function integer (value: string | undefined, flag: string, min: number, max: num
 }
 
 function topicPrefix (flag: string | undefined): string {
-  const prefix = flag ?? process.env[PREFIX_ENV] ?? ''
+  const prefix = resolveTopicPrefix(flag)
   if (!/^[A-Za-z0-9._-]*$/.test(prefix)) throw new CliError(`invalid topic prefix ${JSON.stringify(prefix)}`, 'a prefix may only contain letters, digits, ".", "_" and "-"', EXIT_USAGE)
   return prefix
 }

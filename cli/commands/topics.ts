@@ -11,10 +11,10 @@
 import type { Command } from 'commander'
 import { findTopic, TOPIC_CATALOG, type TopicRole } from '../../events/topics'
 import { createKafkaClients, type KafkaAdmin } from '../../streams/kafka'
-import { resolveBrokers } from '../connection'
+import { resolveBrokers, resolveTopicPrefix, TOPIC_PREFIX_ENV } from '../connection'
 import { CliError, EXIT_USAGE, printJson, printLine, printTable } from '../output'
 
-const PREFIX_ENV = 'DEVTRIP_TOPIC_PREFIX'
+const PREFIX_ENV = TOPIC_PREFIX_ENV
 
 interface ConnectionFlags {
   brokers?: string
@@ -41,7 +41,7 @@ export interface ApplyRow {
 export type ListedRole = TopicRole | 'unknown'
 
 function prefixOf (flags: ConnectionFlags): string {
-  const prefix = flags.prefix ?? process.env[PREFIX_ENV] ?? ''
+  const prefix = resolveTopicPrefix(flags.prefix)
   if (!/^[A-Za-z0-9._-]*$/.test(prefix)) {
     throw new CliError(`invalid topic prefix ${JSON.stringify(prefix)}`, 'a prefix may only contain letters, digits, ".", "_" and "-"', EXIT_USAGE)
   }
