@@ -110,5 +110,6 @@ test('usage errors exit 2 with one line; missing topics exit 1 naming the comman
   // topics that do not exist: exit 1 and the command that creates them
   const missing = cli('run', 'all', '--topic-prefix', `${prefix}missing-`, '--no-metrics', '--state-dir', join(stateDir, 'missing'))
   expect(missing.status).toBe(1)
-  expect(missing.stderr).toMatch(new RegExp(`error: .*${prefix}missing-auth-events.* do not exist[\\s\\S]*→ create the DevTrip topics first: bin/devtrip-streams topics apply --prefix ${prefix}missing-`))
+  // the three apps start concurrently and the first to fail is reported; mission-events is missing for each of them
+  expect(missing.stderr).toMatch(new RegExp(`error: .*${prefix}missing-mission-events.* do not exist[\\s\\S]*→ create the DevTrip topics first: bin/devtrip-streams topics apply --prefix ${prefix}missing-`))
 }, 90_000)
