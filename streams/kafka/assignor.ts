@@ -18,6 +18,8 @@ export interface Subscription {
   readonly topics: readonly string[]
   /** what the member owned before this rebalance (for stickiness) */
   readonly ownedPartitions: readonly TopicPartition[]
+  /** opaque bytes the member advertises (the runtime's interactive-query address); null when none */
+  readonly userData?: Buffer | null
 }
 
 export interface MemberSubscription extends Subscription {
@@ -28,7 +30,7 @@ export interface MemberSubscription extends Subscription {
  * ConsumerProtocolSubscription, classic (non-flexible) encoding, big-endian:
  *   version           int16            (we write 1)
  *   topics            int32 count, then per topic: int16 length + UTF-8 name
- *   user_data         int32 length (-1 = null) + bytes           (we write null)
+ *   user_data         int32 length (-1 = null) + bytes           (GroupConsumerOptions.userData, or null)
  *   -- version >= 1 --
  *   owned_partitions  int32 count, then per topic: int16 length + UTF-8 name, int32 count + int32 partitions
  *   -- version >= 2: generation_id int32; version >= 3: rack_id int16 length + UTF-8 (not written, skipped)
@@ -78,7 +80,14 @@ class ProtocolReader {
     return s
   }
 
-  skipBytes (): void { const n = this.int32(); if (n > 0) { this.need(n); this.offset += n } }
+  bytes (): Buffer | null {
+    const n = this.int32()
+    if (n < 0) return null
+    this.need(n)
+    const b = Buffer.from(this.buffer.subarray(this.offset, this.offset + n))
+    this.offset += n
+    return b
+  }
   count (): number {
     const n = this.int32()
     if (n < 0) return 0
@@ -100,18 +109,18 @@ class ProtocolReader {
 export function encodeSubscription (subscription: Subscription): Buffer {
   const w = new ProtocolWriter().int16(1).int32(subscription.topics.length)
   for (const t of subscription.topics) w.string(t)
-  return w.bytes(null).partitionsByTopic(subscription.ownedPartitions).done()
+  return w.bytes(subscription.userData ?? null).partitionsByTopic(subscription.ownedPartitions).done()
 }
 
 export function decodeSubscription (data: Buffer | null): Subscription {
-  if (data === null || data.length === 0) return { topics: [], ownedPartitions: [] }
+  if (data === null || data.length === 0) return { topics: [], ownedPartitions: [], userData: null }
   const r = new ProtocolReader(data, 'consumer subscription')
   const version = r.int16()
   const topics: string[] = []
   for (let n = r.count(); n > 0; n--) topics.push(r.string())
-  r.skipBytes()
+  const userData = r.bytes()
   const ownedPartitions = version >= 1 && r.remaining > 0 ? r.partitionsByTopic() : []
-  return { topics, ownedPartitions }
+  return { topics, ownedPartitions, userData }
 }
 
 export function encodeAssignment (partitions: readonly TopicPartition[]): Buffer {

@@ -13,9 +13,14 @@ export type ResolvedProducerOptions = Readonly<Required<Omit<ProducerOptions, 't
   readonly clientId: string | null
 }
 export type ResolvedFetchOptions = Readonly<Required<Omit<FetchOptions, 'clientId'>>> & { readonly clientId: string | null }
-export type ResolvedGroupConsumerOptions = ResolvedFetchOptions & Readonly<Required<Omit<GroupConsumerOptions, keyof FetchOptions | 'groupInstanceId'>>> & {
+export type ResolvedGroupConsumerOptions = ResolvedFetchOptions & Readonly<Required<Omit<GroupConsumerOptions, keyof FetchOptions | 'groupInstanceId' | 'userData'>>> & {
   readonly groupInstanceId: string | null
+  /** a private copy of the caller's bytes, or null */
+  readonly userData: Buffer | null
 }
+
+/** the most user data a member may advertise (it travels in every JoinGroup and in every describeGroups answer) */
+export const MAX_MEMBER_USER_DATA_BYTES = 4096
 
 const ajv = new Ajv({ useDefaults: true, allErrors: true })
 
@@ -107,7 +112,14 @@ export function resolveFetchOptions (input: FetchOptions = {}): ResolvedFetchOpt
 }
 
 export function resolveGroupConsumerOptions (input: GroupConsumerOptions): ResolvedGroupConsumerOptions {
-  const copy = resolve('group consumer', validators.groupConsumer, input)
+  // bytes are not JSON: checked by hand, then copied (so a caller reusing its buffer cannot change what we advertise)
+  const { userData, ...rest } = input ?? ({} as GroupConsumerOptions)
+  if (userData !== undefined && (!Buffer.isBuffer(userData) || userData.length > MAX_MEMBER_USER_DATA_BYTES)) {
+    const problem = `/userData must be a Buffer of at most ${MAX_MEMBER_USER_DATA_BYTES} bytes`
+    throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `invalid group consumer options: ${problem}`, { details: { problems: [problem] } })
+  }
+  const copy = resolve('group consumer', validators.groupConsumer, rest)
+  copy.userData = userData === undefined ? null : Buffer.from(userData)
   copy.clientId ??= null
   copy.groupInstanceId ??= null
   const session = copy.sessionTimeoutMs as number

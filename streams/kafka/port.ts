@@ -223,6 +223,8 @@ export interface GroupMemberDescription {
   readonly clientHost: string
   /** decoded from the consumer protocol; empty when the group is not a consumer group */
   readonly assignment: readonly TopicPartition[]
+  /** the bytes the member advertised with `GroupConsumerOptions.userData`; null when it advertised none */
+  readonly userData: Buffer | null
 }
 
 export interface GroupDescription {
@@ -303,14 +305,35 @@ export interface GroupConsumerOptions extends FetchOptions {
   /** how long the group waits for members to rejoin; also the longest gap between two `poll()` calls during a
    * rebalance (default 60 000) */
   readonly rebalanceTimeoutMs?: number
+  /**
+   * Opaque bytes (at most 4 KiB) this member advertises to the group, readable by anyone through
+   * `KafkaAdmin.describeGroups` (`GroupMemberDescription.userData`). The runtime advertises its interactive-query
+   * address here, as Kafka Streams does with `application.server`. Carried in the consumer protocol's subscription
+   * user data where the client library allows it; an adapter that cannot must carry it some other way visible to
+   * describeGroups and say how in docs/kafka-port.md.
+   */
+  readonly userData?: Buffer
 }
 
 export type AssignedConsumerOptions = FetchOptions
 
+/** What an adapter's client library can do, where adapters differ in ways the runtime must plan around. */
+export interface KafkaAdapterCapabilities {
+  /**
+   * How `sendOffsetsToTransaction` fences a zombie:
+   *  - 'group-metadata': the consumer's generation and member id go with the offsets (KIP-447), so the broker refuses
+   *    a commit from a member that lost its partitions: one transactional producer per instance is safe (EOS v2);
+   *  - 'group-id-only': only the group id goes (kafkajs): a zombie is fenced only by a newer producer with the same
+   *    transactional id, so the runtime uses one transactional producer per task, `<applicationId>-<taskId>`.
+   */
+  readonly transactionalOffsetFencing: 'group-metadata' | 'group-id-only'
+}
+
 /** Creates clients of one cluster through one adapter. */
 export interface KafkaClientFactory {
-  /** which adapter implements the port, e.g. "platformatic" */
+  /** which adapter implements the port: "platformatic", "kafkajs" or "rdkafka" */
   readonly adapter: string
+  readonly capabilities: KafkaAdapterCapabilities
   createProducer (options?: ProducerOptions): KafkaProducer
   createGroupConsumer (options: GroupConsumerOptions): KafkaGroupConsumer
   createAssignedConsumer (options?: AssignedConsumerOptions): KafkaAssignedConsumer

@@ -55,6 +55,7 @@ class Script {
   factory (): KafkaClientFactory {
     return {
       adapter: 'scripted',
+      capabilities: { transactionalOffsetFencing: 'group-metadata' },
       createProducer: (options?: ProducerOptions) => {
         const p = new ScriptedProducer(options ?? {}, this)
         this.producers.push(p)

@@ -31,7 +31,19 @@ describe('consumer protocol codec', () => {
 
   test('a v0 subscription (no owned partitions) from another client decodes', () => {
     const v0 = Buffer.from('0000' + '00000001' + '0003' + Buffer.from('abc').toString('hex') + 'ffffffff', 'hex')
-    expect(decodeSubscription(v0)).toEqual({ topics: ['abc'], ownedPartitions: [] })
+    expect(decodeSubscription(v0)).toEqual({ topics: ['abc'], ownedPartitions: [], userData: null })
+  })
+
+  test('user data travels in the subscription, byte for byte, between the topics and the owned partitions', () => {
+    const userData = Buffer.from('127.0.0.1:8081', 'utf8')
+    const bytes = encodeSubscription({ topics: ['t'], ownedPartitions: [], userData })
+    expect(bytes.toString('hex')).toBe([
+      '0001', // version 1
+      '00000001', '0001', '74', // one topic "t"
+      '0000000e', userData.toString('hex'), // user data: 14 bytes
+      '00000000' // no owned partitions
+    ].join(''))
+    expect(decodeSubscription(bytes).userData).toEqual(userData)
   })
 
   test('truncated or garbage bytes fail with DEVTRIP_KAFKA', () => {
@@ -159,6 +171,16 @@ describe('options and records validation', () => {
     expect(() => resolveProducerOptions({ compression: 'brotli' as never })).toThrow(/\/compression/)
     expect(() => resolveGroupConsumerOptions({ groupId: 'has space' })).toThrow(/\/groupId/)
     expect(() => resolveGroupConsumerOptions({ groupId: 'g', unknown: 1 } as never)).toThrow(/additional properties/)
+    expect(() => resolveGroupConsumerOptions({ groupId: 'g', userData: 'text' as never })).toThrow(/\/userData must be a Buffer/)
+    expect(() => resolveGroupConsumerOptions({ groupId: 'g', userData: Buffer.alloc(4097) })).toThrow(/\/userData .*4096 bytes/)
+  })
+
+  test('user data is copied: changing the caller\'s buffer afterwards changes nothing advertised', () => {
+    const mine = Buffer.from('a:1')
+    const resolved = resolveGroupConsumerOptions({ groupId: 'g', userData: mine })
+    mine.write('b')
+    expect(resolved.userData?.toString()).toBe('a:1')
+    expect(resolveGroupConsumerOptions({ groupId: 'g' }).userData).toBeNull()
   })
 
   test('producer records: the first bad field is named', () => {

@@ -9,7 +9,7 @@
  *   - group offsets come from raw OffsetFetch with require_stable (group-offsets.ts).
  */
 import { DevtripError } from '../../../events/errors'
-import { decodeAssignment } from '../assignor'
+import { decodeAssignment, decodeSubscription } from '../assignor'
 import type { ResolvedConnectionOptions } from '../options'
 import type {
   CreateTopicResult, GroupDescription, GroupListing, IsolationLevel, KafkaAdmin, ListOffsetsSpec, NewTopic,
@@ -178,7 +178,8 @@ export class PlatformaticAdmin implements KafkaAdmin {
         groupInstanceId: m.groupInstanceId ?? null,
         clientId: m.clientId,
         clientHost: m.clientHost,
-        assignment: g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : []
+        assignment: g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : [],
+        userData: g.protocolType === 'consumer' ? memberUserData(m.memberMetadata) : null
       }))
     }))
   }
@@ -217,5 +218,15 @@ export class PlatformaticAdmin implements KafkaAdmin {
 
   private assertOpen (operation: string): void {
     if (this.raw.isClosed) throw new DevtripError('DEVTRIP_CLOSED', `${operation}: the admin client is closed`)
+  }
+}
+
+/** A member's advertised user data, or null when its subscription is not one we can read (another assignor's). */
+function memberUserData (metadata: Buffer | null | undefined): Buffer | null {
+  if (metadata === null || metadata === undefined || metadata.length === 0) return null
+  try {
+    return decodeSubscription(metadata).userData ?? null
+  } catch {
+    return null
   }
 }

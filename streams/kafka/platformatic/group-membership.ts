@@ -77,7 +77,7 @@ export class GroupMembership {
   async join (topics: readonly string[], owned: readonly TopicPartition[]): Promise<TopicPartition[]> {
     this.stopHeartbeats()
     const { groupId, groupInstanceId, sessionTimeoutMs, rebalanceTimeoutMs } = this.options
-    const protocols = [{ name: ASSIGNOR_NAME, metadata: encodeSubscription({ topics, ownedPartitions: owned }) }]
+    const protocols = [{ name: ASSIGNOR_NAME, metadata: encodeSubscription({ topics, ownedPartitions: owned, userData: this.options.userData }) }]
     const deadline = Date.now() + rebalanceTimeoutMs + this.raw.options.operationTimeoutMs
     let backoff = 50
     for (;;) {
