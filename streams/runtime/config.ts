@@ -36,6 +36,8 @@ export interface StreamsConfigInput {
   /** instance address advertised to the group for interactive queries (host:port) */
   applicationServer?: string
   clientId?: string
+  /** which Kafka client adapter talks to the cluster (streams/kafka): platformatic (default), kafkajs or rdkafka */
+  client?: 'platformatic' | 'kafkajs' | 'rdkafka'
   rocksdb?: { blockCacheBytes?: number, writeBufferBytes?: number }
   /** replication factor of the internal topics the app creates (changelog, repartition, DLQ) */
   replicationFactor?: number
@@ -78,6 +80,7 @@ const schema = {
     restoreBatchSize: { type: 'integer', minimum: 1, default: 10000 },
     applicationServer: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' },
     clientId: { type: 'string', minLength: 1 },
+    client: { enum: ['platformatic', 'kafkajs', 'rdkafka'], default: 'platformatic' },
     replicationFactor: { type: 'integer', minimum: 1, maximum: 32, default: 1 },
     autoOffsetReset: { enum: ['earliest', 'latest'], default: 'earliest' },
     producerBatchRecords: { type: 'integer', minimum: 1, default: 5000 },

@@ -647,13 +647,13 @@ export class StreamsApp {
 }
 
 /**
- * The @platformatic/kafka adapter, loaded only when an app is created without a factory: importing streams/
+ * The configured adapter (`client`, @platformatic/kafka by default), loaded only when an app is created without a factory: importing streams/
  * (e.g. for the TopologyTestDriver) must not load a Kafka client library.
  */
 function defaultClients (config: StreamsConfig): KafkaClientFactory {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createKafkaClients } = require('../kafka') as typeof import('../kafka')
-  return createKafkaClients({ brokers: config.bootstrapServers, clientId: config.clientId })
+  return createKafkaClients({ brokers: config.bootstrapServers, clientId: config.clientId }, config.client)
 }
 
 async function sleep (ms: number): Promise<void> {
