@@ -17,6 +17,7 @@ import { DevtripError } from '../events/errors'
 import { runCeiling, type CeilingResult, type KafkaToolsEnv } from './ceiling'
 import { runEngineOnce, type EngineRunResult } from './engine-run'
 import { medianOrNull, round } from './stats'
+import type { KafkaAdapterName } from '../streams/kafka'
 
 export interface EngineBenchOptionsInput {
   /** events pre-loaded for the throughput phase (and the ceiling's record count) */
@@ -72,6 +73,8 @@ export function resolveEngineBenchOptions (input: EngineBenchOptionsInput = {}):
 /** What the benchmark needs from its caller. */
 export interface EngineBenchEnv {
   readonly brokers: readonly string[]
+  /** the Kafka client adapter the engine runs on (default platformatic) */
+  readonly client?: KafkaAdapterName
   /** java and the Kafka classpath; required when options.ceiling */
   readonly tools: KafkaToolsEnv | null
   /** the broker's Kafka version, for the report */
@@ -117,6 +120,7 @@ export interface EngineBenchReport {
   readonly runs: readonly EngineBenchRun[]
   readonly config: EngineBenchOptions & {
     readonly brokers: readonly string[]
+    readonly client: KafkaAdapterName
     /** the latency-phase rate actually used */
     readonly latencyRate: number
     readonly processingGuarantee: 'exactly-once'
@@ -186,7 +190,7 @@ export async function runEngineBench (options: EngineBenchOptions, env: EngineBe
     }
     say(`run ${run}/${options.runs}: engine`)
     const engine = await runEngineOnce({
-      brokers: env.brokers, events: options.events, keys: options.keys, recordSize: options.recordSize, partitions: options.partitions,
+      brokers: env.brokers, client: env.client ?? 'platformatic', events: options.events, keys: options.keys, recordSize: options.recordSize, partitions: options.partitions,
       commitIntervalMs: options.commitIntervalMs, durationSec: options.durationSec, chooseRate, profileDir: options.profileDir,
       label: `run ${run}/${options.runs}`, onProgress: say
     })
@@ -205,6 +209,7 @@ export async function runEngineBench (options: EngineBenchOptions, env: EngineBe
     config: {
       ...options,
       brokers: env.brokers,
+      client: env.client ?? 'platformatic',
       latencyRate: latencyRate as number,
       processingGuarantee: 'exactly-once',
       topology: 'stream(input, String/Json) → groupByKey → count(persistent RocksDB store, change-logged) → toStream → to(output, String/Int64)',

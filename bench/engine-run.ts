@@ -22,7 +22,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createKafkaClients, type KafkaAdmin, type KafkaClientFactory, type ProducerRecord, type TopicPartition } from '../streams/kafka'
+import { createKafkaClients, type KafkaAdapterName, type KafkaAdmin, type KafkaClientFactory, type ProducerRecord, type TopicPartition } from '../streams/kafka'
 import { COUNT_STORE, eventValue, userKey, type FromWorker } from './engine-workload'
 import { runLatencyPhase, type LatencyPhaseResult } from './latency'
 import { summarizeCpuProfile, type CpuProfile, type ProfileSummary } from './profile-summary'
@@ -30,6 +30,8 @@ import { WorkerHandle } from './worker-handle'
 
 export interface EngineRunOptions {
   readonly brokers: readonly string[]
+  /** the Kafka client adapter of the engine under test and of the bench's own clients */
+  readonly client: KafkaAdapterName
   readonly events: number
   readonly keys: number
   readonly recordSize: number
@@ -159,7 +161,7 @@ export async function runEngineOnce (options: EngineRunOptions): Promise<EngineR
   const output = `bench-engine-out-${id}`
   const applicationId = `bench-engine-${id}`
   const changelog = `${applicationId}-${COUNT_STORE}-changelog`
-  const kafka = createKafkaClients({ brokers: options.brokers, clientId: 'devtrip-bench-engine' })
+  const kafka = createKafkaClients({ brokers: options.brokers, clientId: 'devtrip-bench-engine' }, options.client)
   const admin = kafka.createAdmin()
   const stateDir = mkdtempSync(join(tmpdir(), 'devtrip-bench-engine-'))
   let worker: WorkerHandle | undefined
@@ -184,7 +186,7 @@ export async function runEngineOnce (options: EngineRunOptions): Promise<EngineR
     })
     const w = worker
     await w.waitFor('start-up', (m): m is StateMessage => m.type === 'state' && m.state === 'FORKED', 60_000)
-    w.send({ type: 'start', brokers: [...options.brokers], applicationId, input, output, stateDir, commitIntervalMs: options.commitIntervalMs })
+    w.send({ type: 'start', brokers: [...options.brokers], client: options.client, applicationId, input, output, stateDir, commitIntervalMs: options.commitIntervalMs })
     const timeoutMs = 120_000 + options.events * 2
     const first = await w.waitFor('the first commit', (m): m is CommitMessage => m.type === 'commit' && m.committedInputRecords > 0, timeoutMs)
     const running = await w.waitFor('RUNNING', (m): m is StateMessage => m.type === 'state' && m.state === 'RUNNING', timeoutMs)

@@ -20,6 +20,7 @@ async function start (message: WorkerStartMessage): Promise<void> {
   app = new StreamsApp(countTopology(message.input, message.output), {
     applicationId: message.applicationId,
     bootstrapServers: message.brokers,
+    client: message.client,
     stateDir: message.stateDir,
     processingGuarantee: 'exactly-once',
     commitIntervalMs: message.commitIntervalMs

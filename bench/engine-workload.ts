@@ -5,6 +5,7 @@
  */
 import { Serdes } from '../state/serdes-builtin'
 import { Consumed, Materialized, Produced, StreamsBuilder, type Topology } from '../streams'
+import type { KafkaAdapterName } from '../streams/kafka'
 
 export const COUNT_STORE = 'bench-counts'
 
@@ -64,6 +65,7 @@ export function countTopology (input: string, output: string): Topology {
 export interface WorkerStartMessage {
   readonly type: 'start'
   readonly brokers: string[]
+  readonly client: KafkaAdapterName
   readonly applicationId: string
   readonly input: string
   readonly output: string

@@ -21,11 +21,13 @@ import type { Command } from 'commander'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
 import { createSampleGenerator, DEFAULT_PARTITIONS, DevtripError, DOMAIN_TOPICS, type EventType } from '../events'
-import { createKafkaClients } from '../streams/kafka'
+import { createKafkaClients, KAFKA_ADAPTERS, parseKafkaAdapterName, type KafkaAdapterName } from '../streams/kafka'
 import { buildApiServer, hashToken } from '../api'
 
 export interface IngestBenchOptions {
   readonly brokers: readonly string[]
+  /** the Kafka client adapter behind the API (default platformatic) */
+  readonly client?: KafkaAdapterName
   readonly redisUrl: string
   /** seconds each batch size is driven for */
   readonly durationSeconds: number
@@ -78,7 +80,7 @@ function fillIds (parts: readonly string[]): string {
 export async function runIngestBench (options: IngestBenchOptions, progress: (line: string) => void = () => {}): Promise<IngestBenchResult[]> {
   const run = randomBytes(4).toString('hex')
   const prefix = `bench-ingest-${run}-`
-  const kafka = createKafkaClients({ brokers: options.brokers, clientId: 'bench-ingest' })
+  const kafka = createKafkaClients({ brokers: options.brokers, clientId: 'bench-ingest' }, options.client)
   const admin = kafka.createAdmin()
   const topics = DOMAIN_TOPICS.map((t) => prefix + t)
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 })
@@ -166,6 +168,7 @@ interface IngestFlags {
   batches: string
   poolSize: string
   brokers?: string
+  client?: string
   redisUrl?: string
   json?: boolean
 }
@@ -178,11 +181,13 @@ export function registerBench (bench: Command): void {
     .option('--batches <list>', 'events per request, comma-separated', '1,100')
     .option('--pool-size <n>', 'transactional producers in the API', '8')
     .option('--brokers <list>', 'Kafka brokers (default KAFKA_BROKERS)')
+    .option('--client <name>', `Kafka client adapter: ${KAFKA_ADAPTERS.join(' | ')} (default: $KAFKA_CLIENT, else platformatic)`)
     .option('--redis-url <url>', 'Redis (default REDIS_URL)')
     .option('--json', 'print the report as JSON')
     .action(async (flags: IngestFlags) => {
       const options: IngestBenchOptions = {
         brokers: required(flags.brokers, 'KAFKA_BROKERS', '--brokers').split(',').map((b) => b.trim()).filter((b) => b !== ''),
+        client: parseKafkaAdapterName(flags.client ?? process.env.KAFKA_CLIENT ?? 'platformatic'),
         redisUrl: required(flags.redisUrl, 'REDIS_URL', '--redis-url'),
         durationSeconds: positiveInteger(flags.duration, '--duration'),
         connections: positiveInteger(flags.connections, '--connections'),

@@ -3,9 +3,12 @@
  *   1. the command's option (--brokers / --redis-url), when given;
  *   2. the environment (KAFKA_BROKERS / REDIS_URL);
  *   3. the `infra.env` file `infra up` wrote (in $DEVTRIP_LOCAL_DIR, else <project>/.local).
- * Nothing found is an error that says how to get an address.
+ * Nothing found is an error that says how to get an address. The Kafka client adapter is picked the same way
+ * (--client, $KAFKA_CLIENT), defaulting to @platformatic/kafka.
  */
+import { Option } from 'commander'
 import { existsSync, readFileSync } from 'node:fs'
+import { DEFAULT_KAFKA_ADAPTER, KAFKA_ADAPTERS, type KafkaAdapterName } from '../streams/kafka'
 import { splitBrokers } from './infra/health'
 import { parseEnvFile } from './infra/infra-files'
 import { infraPaths } from './infra/local-dir'
@@ -61,4 +64,27 @@ export const TOPIC_PREFIX_ENV = 'DEVTRIP_TOPIC_PREFIX'
 /** The topic prefix: the option when given, else $DEVTRIP_TOPIC_PREFIX, else none. */
 export function resolveTopicPrefix (option?: string): string {
   return option ?? process.env[TOPIC_PREFIX_ENV] ?? ''
+}
+
+/** Which Kafka client adapter a command uses when --client is not given. */
+export const KAFKA_CLIENT_ENV = 'KAFKA_CLIENT'
+
+/** The `--client` option every command that talks to Kafka carries (one definition, one help text). */
+export function kafkaClientOption (): Option {
+  return new Option('--client <name>', `Kafka client adapter: ${KAFKA_ADAPTERS.join(' | ')} (default: $${KAFKA_CLIENT_ENV}, else ${DEFAULT_KAFKA_ADAPTER})`)
+}
+
+/** The Kafka client adapter: the option when given, else $KAFKA_CLIENT, else the default (platformatic). */
+export function resolveKafkaClient (option?: string): KafkaAdapterName {
+  const value = lookupPlain(KAFKA_CLIENT_ENV, option) ?? DEFAULT_KAFKA_ADAPTER
+  if (!(KAFKA_ADAPTERS as readonly string[]).includes(value)) {
+    throw new CliError(`unknown Kafka client ${JSON.stringify(value)}`, `pick one of ${KAFKA_ADAPTERS.join(', ')} with --client (or $${KAFKA_CLIENT_ENV})`, EXIT_USAGE)
+  }
+  return value as KafkaAdapterName
+}
+
+function lookupPlain (key: string, option: string | undefined): string | undefined {
+  if (option !== undefined && option.trim() !== '') return option.trim()
+  const env = process.env[key]?.trim()
+  return env === undefined || env === '' ? undefined : env
 }

@@ -51,6 +51,8 @@ export interface EvaluatorConfigInput {
   /** transport-level retries inside the openai client (connection errors, 429, 5xx) */
   openaiMaxRetries?: number
   clientId?: string
+  /** the Kafka client adapter (streams/kafka): platformatic, kafkajs or rdkafka */
+  client?: 'platformatic' | 'kafkajs' | 'rdkafka'
 }
 
 export interface EvaluatorConfig {
@@ -78,6 +80,7 @@ export interface EvaluatorConfig {
   readonly model: string
   readonly openaiMaxRetries: number
   readonly clientId: string
+  readonly client: 'platformatic' | 'kafkajs' | 'rdkafka'
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -105,12 +108,14 @@ export const EVALUATOR_DEFAULTS = Object.freeze({
   openaiBaseUrl: 'https://api.openai.com/v1',
   model: 'gpt-4o-mini',
   openaiMaxRetries: 2,
-  clientId: 'devtrip-evaluator'
+  clientId: 'devtrip-evaluator',
+  client: 'platformatic'
 })
 
 /** Which environment variable feeds which field (docs/evaluator.md lists the same). */
 export const EVALUATOR_ENV: Readonly<Record<string, keyof EvaluatorConfigInput | 'ratePerMinute'>> = Object.freeze({
   KAFKA_BROKERS: 'brokers',
+  KAFKA_CLIENT: 'client',
   REDIS_URL: 'redisUrl',
   OPENAI_BASE_URL: 'openaiBaseUrl',
   OPENAI_API_KEY: 'openaiApiKey',
@@ -160,7 +165,8 @@ const schema = {
     openaiApiKey: { type: 'string', minLength: 1 },
     model: { type: 'string', minLength: 1, maxLength: 200 },
     openaiMaxRetries: { type: 'integer', minimum: 0, maximum: 10 },
-    clientId: { type: 'string', minLength: 1 }
+    clientId: { type: 'string', minLength: 1 },
+    client: { enum: ['platformatic', 'kafkajs', 'rdkafka'] }
   }
 } as const
 
@@ -198,6 +204,7 @@ export function evaluatorInputFromEnv (env: NodeJS.ProcessEnv = process.env): Ev
   const brokers = envValue(env, 'KAFKA_BROKERS')
   if (brokers !== undefined) input.brokers = brokers.split(',').map((b) => b.trim()).filter((b) => b !== '')
   input.redisUrl = envValue(env, 'REDIS_URL')
+  input.client = envValue(env, 'KAFKA_CLIENT') as EvaluatorConfigInput['client']
   input.openaiBaseUrl = envValue(env, 'OPENAI_BASE_URL')
   input.openaiApiKey = envValue(env, 'OPENAI_API_KEY')
   input.model = envValue(env, 'EVALUATOR_MODEL')

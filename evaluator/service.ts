@@ -61,7 +61,7 @@ export class EvaluatorService {
     const config = resolveEvaluatorConfig(input)
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
     const evaluator = options.evaluator ?? createCodeEvaluator(config)
-    const kafka = createKafkaClients({ brokers: config.brokers, clientId: config.clientId })
+    const kafka = createKafkaClients({ brokers: config.brokers, clientId: config.clientId }, config.client)
     const admin = kafka.createAdmin()
     try {
       await admin.describeTopics([config.missionTopic, config.evaluationTopic])

@@ -10,6 +10,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { RunChild, type RunEvent } from './child-process'
+import type { KafkaAdapterName } from '../../streams/kafka'
 
 export interface FleetOptions {
   readonly instances: number
@@ -20,6 +21,7 @@ export interface FleetOptions {
   readonly sessionTimeoutMs: number
   readonly maxTaskIdleMs: number
   readonly producerBatchRecords: number
+  readonly client: KafkaAdapterName
   readonly onLine?: (line: string) => void
 }
 
@@ -91,7 +93,7 @@ export class Fleet {
     instance.log.write(`--- launch ${launch} at ${new Date().toISOString()}\n`)
     const child = new RunChild({
       args: [
-        'run', 'all', '--state-dir', instance.stateDir, '--brokers', this.options.brokers, '--json-events', '--no-metrics',
+        'run', 'all', '--state-dir', instance.stateDir, '--brokers', this.options.brokers, '--client', this.options.client, '--json-events', '--no-metrics',
         '--commit-interval-ms', String(this.options.commitIntervalMs),
         '--session-timeout-ms', String(this.options.sessionTimeoutMs),
         '--max-task-idle-ms', String(this.options.maxTaskIdleMs),

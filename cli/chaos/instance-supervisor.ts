@@ -34,6 +34,7 @@ export function childRunArgs (settings: RunSettings, stateDir: string, metricsPo
     'run', settings.target,
     '--state-dir', stateDir,
     '--brokers', settings.brokers.join(','),
+    '--client', settings.client,
     '--max-task-idle-ms', String(settings.maxTaskIdleMs),
     '--json-events',
     ...(settings.topicPrefix === '' ? [] : ['--topic-prefix', settings.topicPrefix]),

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DOMAIN_TOPICS, TOPIC_CATALOG } from '../../events'
-import { createKafkaClients, type KafkaAdmin, type KafkaClientFactory } from '../../streams/kafka'
+import { createKafkaClients, type KafkaAdapterName, type KafkaAdmin, type KafkaClientFactory } from '../../streams/kafka'
 import { applyTopicCatalog } from '../commands/topics'
 import { CliError } from '../output'
 import { restartKafka, startKafka, stopKafka, type KafkaBroker } from '../infra'
@@ -45,6 +45,8 @@ export interface ChaosOptions {
   readonly maxTaskIdleMs: number
   /** the instances' producerBatchRecords: small, so that an open transaction already has records on the broker when a kill lands */
   readonly producerBatchRecords: number
+  /** the Kafka client adapter of the instances and of the harness's own clients */
+  readonly client: KafkaAdapterName
   /** how long to wait for the groups to consume everything after the last record was produced */
   readonly drainTimeoutMs: number
   /** keep the temp directory (broker data, state dirs, instance logs) for a post-mortem */
@@ -170,7 +172,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
       },
       onProgress: (line) => { say(line) }
     })
-    const kafka = createKafkaClients({ brokers: [broker.brokers], clientId: 'devtrip-chaos', operationTimeoutMs: 120_000 })
+    const kafka = createKafkaClients({ brokers: [broker.brokers], clientId: 'devtrip-chaos', operationTimeoutMs: 120_000 }, options.client)
     admin = kafka.createAdmin()
     await createTopicsWithoutRetention(admin, options.partitions)
     const rows = await applyTopicCatalog(admin, { partitions: options.partitions })
@@ -183,7 +185,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
     fleet = new Fleet({
       instances: options.instances, dir, brokers: broker.brokers, policiesFile,
       commitIntervalMs: options.commitIntervalMs, sessionTimeoutMs: options.sessionTimeoutMs, maxTaskIdleMs: options.maxTaskIdleMs,
-      producerBatchRecords: options.producerBatchRecords, onLine: say
+      producerBatchRecords: options.producerBatchRecords, client: options.client, onLine: say
     })
     fleet.startAll()
     const runningBy = Date.now() + 120_000

@@ -18,7 +18,7 @@ import {
 import { createKafkaClients } from '../../streams/kafka'
 import { StreamsOverview } from '../../streams/tools'
 import { openDashboardQueues } from '../../evaluator'
-import { resolveBrokers, resolveRedisUrl, TOPIC_PREFIX_ENV } from '../connection'
+import { resolveBrokers, resolveRedisUrl, TOPIC_PREFIX_ENV, kafkaClientOption, resolveKafkaClient } from '../connection'
 import { infraLocalDir } from '../infra'
 import { CliError, EXIT_USAGE } from '../output'
 
@@ -29,6 +29,7 @@ interface ApiFlags {
   port?: string
   host?: string
   brokers?: string
+  client?: string
   redisUrl?: string
   tokensFile?: string
   topicPrefix?: string
@@ -106,7 +107,7 @@ async function runApi (flags: ApiFlags): Promise<void> {
   redis.on('error', () => { /* reported through failing commands and /readyz; ioredis reconnects by itself */ })
   await redis.connect().catch((error: unknown) => say(`warning: Redis at ${redisUrl} is not reachable yet (${(error as Error).message}); ingest answers 503 until it is`))
 
-  const kafka = createKafkaClients({ brokers, clientId: 'devtrip-api', requestTimeoutMs: 10_000, operationTimeoutMs: 15_000 })
+  const kafka = createKafkaClients({ brokers, clientId: 'devtrip-api', requestTimeoutMs: 10_000, operationTimeoutMs: 15_000 }, resolveKafkaClient(flags.client))
   // /v1/lag, its SSE stream and /dashboard read the cluster through this; it samples only while someone looks
   const lag = new StreamsOverview(kafka, { dlqPrefix: config.topicPrefix })
   // bull-board at /admin/queues shows the evaluator's BullMQ queue (admin scope)
@@ -151,6 +152,7 @@ export function register (program: Command): void {
     .option('--port <port>', 'TCP port, 0 picks a free one (default 8088)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--brokers <list>', 'Kafka bootstrap brokers host:port,… (default: KAFKA_BROKERS or infra.env)')
+    .addOption(kafkaClientOption())
     .option('--redis-url <url>', 'Redis for idempotency (default: REDIS_URL or infra.env)')
     .option('--tokens-file <file>', `token config (hashes and scopes; default: ${TOKENS_ENV}, else generated dev tokens)`)
     .option('--topic-prefix <prefix>', `put this before every catalog topic name (default: ${PREFIX_ENV})`)

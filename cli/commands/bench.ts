@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { isDevtripError } from '../../events/errors'
 import { resolveEngineBenchOptions, runEngineBench, type EngineBenchOptionsInput, type EngineBenchReport } from '../../bench/engine-bench'
-import { resolveBrokers } from '../connection'
+import { kafkaClientOption, resolveBrokers, resolveKafkaClient } from '../connection'
 import { ensureKafkaJars, javaExecutable, KAFKA_VERSION, kafkaClasspath, kafkaLog4jConfig } from '../infra'
 import { CliError, EXIT_USAGE, printJson, printLine, printTable } from '../output'
 
@@ -27,6 +27,7 @@ interface EngineFlags {
   ceiling?: boolean
   profile?: string
   brokers?: string
+  client?: string
   json?: boolean
 }
 
@@ -134,7 +135,7 @@ async function benchEngine (flags: EngineFlags): Promise<void> {
     tools = { java: javaExecutable(), classpath: kafkaClasspath(), log4jConfig: kafkaLog4jConfig() }
   }
   if (options.profileDir !== null) mkdirSync(options.profileDir, { recursive: true })
-  const report = await runEngineBench(options, { brokers, tools, kafkaVersion: KAFKA_VERSION, onProgress: progress })
+  const report = await runEngineBench(options, { brokers, client: resolveKafkaClient(flags.client), tools, kafkaVersion: KAFKA_VERSION, onProgress: progress })
   if (flags.json === true) printJson(report)
   else printReport(report)
 }
@@ -155,6 +156,7 @@ export function register (program: Command): void {
     .option('--no-ceiling', 'skip Kafka\'s perf tools (no ceiling, no ratio)')
     .option('--profile <dir>', 'write a V8 CPU profile (node --cpu-prof) of each engine run\'s process into <dir> and summarize it')
     .option('--brokers <list>', 'Kafka bootstrap brokers (default: KAFKA_BROKERS or the infra env file)')
+    .addOption(kafkaClientOption())
     .option('--json', 'one JSON document on stdout')
     .action(async (flags: EngineFlags) => { await benchEngine(flags) })
   registerBenchModules(bench, join(__dirname, '..', '..', 'bench'))

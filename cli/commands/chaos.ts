@@ -9,6 +9,7 @@ import type { Command } from 'commander'
 import { runChaos } from '../chaos/orchestrator'
 import { VERDICT_OK, type ChaosReport } from '../chaos/report'
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson, printLine } from '../output'
+import { kafkaClientOption, resolveKafkaClient } from '../connection'
 
 interface ChaosFlags {
   events: string
@@ -26,6 +27,7 @@ interface ChaosFlags {
   drainTimeoutS: string
   keep?: boolean
   json?: boolean
+  client?: string
 }
 
 function integer (value: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -65,6 +67,7 @@ async function chaos (flags: ChaosFlags): Promise<void> {
     producerBatchRecords: integer(flags.producerBatchRecords, '--producer-batch-records', 1, 1_000_000)!,
     drainTimeoutMs: integer(flags.drainTimeoutS, '--drain-timeout-s', 10, 86_400)! * 1000,
     keep: flags.keep === true,
+    client: resolveKafkaClient(flags.client),
     onProgress: (line) => { process.stderr.write(`chaos: ${line}\n`) }
   })
   if (flags.json === true) printJson(report)
@@ -89,6 +92,7 @@ export function register (program: Command): void {
     .option('--producer-batch-records <n>', 'the instances\' producerBatchRecords: records go to the broker while the transaction is open, so kills leave open transactions with data', '20')
     .option('--drain-timeout-s <s>', 'how long to wait, after the last record was produced, for every group to consume everything', '900')
     .option('--keep', 'keep the temp directory (broker data, state directories, instance logs) for a post-mortem')
+    .addOption(kafkaClientOption())
     .option('--json', 'print the report as JSON')
     .action(chaos)
 }

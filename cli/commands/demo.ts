@@ -6,21 +6,21 @@
  */
 import type { Command } from 'commander'
 import { EVENT_TYPES, envelopeToHeaders, normalizeEvent, recordKeyFor, sampleEvent, topicOfEventType } from '../../events'
-import { createKafkaClients } from '../../streams/kafka'
+import { createKafkaClients, type KafkaAdapterName } from '../../streams/kafka'
 import type { ProducerRecord } from '../../streams/kafka/port'
 import { startInfra } from '../infra'
-import { resolveTopicPrefix } from '../connection'
+import { kafkaClientOption, resolveKafkaClient, resolveTopicPrefix } from '../connection'
 import { CliError, printJson, printLine } from '../output'
 import { applyTopicCatalog } from './topics'
 import { runPipelineDemo, type PipelineReport } from '../demo/pipeline'
 import { stopServices } from '../demo/services'
 
-interface DemoFlags { json?: boolean, timeoutSeconds?: string, pipeline?: boolean, keepRunning?: boolean }
+interface DemoFlags { json?: boolean, timeoutSeconds?: string, pipeline?: boolean, keepRunning?: boolean, client?: string }
 
 interface RoundTrip { produced: number, consumed: number, topics: Record<string, number>, missing: string[] }
 
-async function roundTrip (brokers: string[], prefix: string, timeoutMs: number): Promise<RoundTrip> {
-  const clients = createKafkaClients({ brokers, clientId: 'devtrip-demo' })
+async function roundTrip (brokers: string[], prefix: string, timeoutMs: number, client: KafkaAdapterName): Promise<RoundTrip> {
+  const clients = createKafkaClients({ brokers, clientId: 'devtrip-demo' }, client)
   const runId = Date.now()
   const records: ProducerRecord[] = EVENT_TYPES.map((type, i) => {
     const normalized = normalizeEvent(sampleEvent(type, {}, runId + i))
@@ -63,6 +63,7 @@ async function roundTrip (brokers: string[], prefix: string, timeoutMs: number):
 }
 
 async function demo (flags: DemoFlags): Promise<void> {
+  const client = resolveKafkaClient(flags.client)
   const timeoutMs = Number(flags.timeoutSeconds ?? '60') * 1000
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CliError('--timeout-seconds must be a positive number', 'for example --timeout-seconds 60', 2)
   const progress = (line: string): void => { if (flags.json !== true) process.stderr.write(`demo: ${line}\n`) }
@@ -70,19 +71,19 @@ async function demo (flags: DemoFlags): Promise<void> {
   const infra = await startInfra({ onProgress: (m: string) => progress(m) })
   const brokers = infra.kafkaBrokers.split(',')
   progress(`Kafka at ${infra.kafkaBrokers}, Redis at ${infra.redisUrl}; creating the catalog topics`)
-  const admin = createKafkaClients({ brokers, clientId: 'devtrip-demo-admin' }).createAdmin()
+  const admin = createKafkaClients({ brokers, clientId: 'devtrip-demo-admin' }, client).createAdmin()
   // DEVTRIP_TOPIC_PREFIX, honoured by topics/run/api/evaluator too, keeps a demo apart from other users of the broker
   const prefix = resolveTopicPrefix()
   const rows = await applyTopicCatalog(admin, { prefix }).finally(() => admin.close())
   const mismatched = rows.filter((r) => r.status === 'mismatched')
   if (mismatched.length > 0) throw new CliError(mismatched.flatMap((r) => r.problems).join('; '), 'run `bin/devtrip-streams topics apply` for details, or `infra down` for a fresh broker')
   progress(`${rows.length} topics ready; producing one event of each of the ${EVENT_TYPES.length} types and reading them back read_committed`)
-  const result = await roundTrip(brokers, prefix, timeoutMs)
+  const result = await roundTrip(brokers, prefix, timeoutMs, client)
   if (result.missing.length > 0) throw new CliError(`${result.missing.length} produced event(s) were not read back in time`, 'check the broker log under .local/ and rerun')
   if (flags.json !== true) printLine(`${result.consumed}/${result.produced} events round-tripped through Kafka at ${infra.kafkaBrokers}`)
   let pipeline: PipelineReport | undefined
   if (flags.pipeline !== false) {
-    pipeline = await runPipelineDemo(infra, { prefix, keepRunning: flags.keepRunning === true, timeoutMs: Math.max(timeoutMs, 120_000), progress })
+    pipeline = await runPipelineDemo(infra, { prefix, client, keepRunning: flags.keepRunning === true, timeoutMs: Math.max(timeoutMs, 120_000), progress })
     if (flags.json !== true) printPipeline(pipeline)
   }
   const { services, ...pipelineReport } = pipeline ?? { services: [] }
@@ -113,6 +114,7 @@ export function register (program: Command): void {
     .option('--timeout-seconds <s>', 'how long to wait for the events to come back', '60')
     .option('--no-pipeline', 'only start Kafka and Redis, create the topics and do the round trip')
     .option('--keep-running', 'leave the topologies, API and evaluator running after the demo (Ctrl-C stops them)')
+    .addOption(kafkaClientOption())
     .option('--json', 'print JSON')
     .action(demo)
 }

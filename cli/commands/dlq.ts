@@ -16,12 +16,13 @@ import {
   applyPurge, bytesPreview, FILTER_NAMES, isDlqTopic, listDlqTopics, parseFilterPairs, parseTime, planPurge, replayDlq, showDlqRecords,
   type DecodedBytes, type DlqFilter, type DlqRecordView, type PurgeBefore
 } from '../../streams/tools'
-import { resolveBrokers } from '../connection'
+import { resolveBrokers, kafkaClientOption, resolveKafkaClient } from '../connection'
 import { CliError, EXIT_USAGE, printJson, printLine, printTable } from '../output'
 import { createProgressBar } from '../progress'
 
 interface CommonFlags {
   brokers?: string
+  client?: string
   json?: boolean
 }
 
@@ -62,7 +63,7 @@ function filterOf (flags: FilterFlags): DlqFilter {
 }
 
 async function withKafka<T> (flags: CommonFlags, work: (kafka: KafkaClientFactory, admin: KafkaAdmin) => Promise<T>): Promise<T> {
-  const kafka = createKafkaClients({ brokers: resolveBrokers(flags.brokers), clientId: 'devtrip-dlq-cli', operationTimeoutMs: 20_000 })
+  const kafka = createKafkaClients({ brokers: resolveBrokers(flags.brokers), clientId: 'devtrip-dlq-cli', operationTimeoutMs: 20_000 }, resolveKafkaClient(flags.client))
   const admin = kafka.createAdmin()
   try {
     return await work(kafka, admin)
@@ -252,6 +253,7 @@ export function register (program: Command): void {
     .option('--prefix <prefix>', 'only topics starting with this')
     .option('--max-scan <n>', 'read at most this many offsets per topic (newest first; counts become estimates beyond it)', '10000')
     .option('--brokers <list>', brokersHelp)
+    .addOption(kafkaClientOption())
     .option('--json', 'print JSON')
     .action(list)
 
@@ -264,6 +266,7 @@ export function register (program: Command): void {
     .option('--since <time>', 'only records written at or after this time (ISO 8601, epoch ms, or an age like 2h)')
     .option('--filter <name=value>', filterHelp, collect)
     .option('--brokers <list>', brokersHelp)
+    .addOption(kafkaClientOption())
     .option('--json', 'print JSON')
     .action(show)
 
@@ -278,6 +281,7 @@ export function register (program: Command): void {
     .option('--batch-size <n>', 'records per transaction (default 100)')
     .option('--yes', 'do not ask for confirmation')
     .option('--brokers <list>', brokersHelp)
+    .addOption(kafkaClientOption())
     .option('--json', 'print JSON')
     .action(replay)
 
@@ -288,6 +292,7 @@ export function register (program: Command): void {
     .option('--dry-run', 'only report what would change')
     .option('--yes', 'do not ask for confirmation')
     .option('--brokers <list>', brokersHelp)
+    .addOption(kafkaClientOption())
     .option('--json', 'print JSON')
     .action(purge)
 }

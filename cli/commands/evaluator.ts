@@ -11,13 +11,14 @@ import { extname } from 'node:path'
 import type { Command } from 'commander'
 import { isDevtripError } from '../../events/errors'
 import { createCodeEvaluator, EvaluatorService, resolveEvaluatorConfig, type EvaluatorConfigInput, type EvaluatorProvider } from '../../evaluator'
-import { resolveBrokers, resolveRedisUrl, resolveTopicPrefix, TOPIC_PREFIX_ENV } from '../connection'
+import { resolveBrokers, resolveRedisUrl, resolveTopicPrefix, TOPIC_PREFIX_ENV, kafkaClientOption, resolveKafkaClient } from '../connection'
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson, printLine } from '../output'
 
 const PREFIX_ENV = TOPIC_PREFIX_ENV
 
 interface RunFlags {
   brokers?: string
+  client?: string
   redisUrl?: string
   concurrency?: string
   ratePerMinute?: string
@@ -78,6 +79,7 @@ async function runService (flags: RunFlags): Promise<void> {
   const perMinute = positiveInt(flags.ratePerMinute, '--rate-per-minute')
   const input: EvaluatorConfigInput = {
     brokers: resolveBrokers(flags.brokers),
+    client: resolveKafkaClient(flags.client),
     redisUrl: resolveRedisUrl(flags.redisUrl),
     concurrency: positiveInt(flags.concurrency, '--concurrency'),
     rateLimit: perMinute === undefined ? undefined : { max: perMinute, durationMs: 60_000 },
@@ -161,6 +163,7 @@ export function register (program: Command): void {
     .option('--provider <p>', 'auto | openai | offline (EVALUATOR_PROVIDER, default auto: openai when OPENAI_API_KEY is set)')
     .option('--model <name>', 'model name for the OpenAI-compatible API (EVALUATOR_MODEL, default gpt-4o-mini)')
     .option('--brokers <list>', 'Kafka brokers host:port,… (else KAFKA_BROKERS, else infra.env)')
+    .addOption(kafkaClientOption())
     .option('--redis-url <url>', 'Redis URL (else REDIS_URL, else infra.env)')
     .option('--topic-prefix <prefix>', `prefix of mission-events and evaluation-events (else ${PREFIX_ENV})`)
     .option('--queue <name>', 'BullMQ queue name (EVALUATOR_QUEUE, default devtrip-evaluations)')

@@ -10,7 +10,7 @@
 import type { Command } from 'commander'
 import { createKafkaClients } from '../../streams/kafka'
 import { LagCollector, LagMonitor, lagSnapshotToJson, withRates, type GroupLag, type LagOptions, type LagSnapshot } from '../../streams/tools'
-import { resolveBrokers } from '../connection'
+import { resolveBrokers, kafkaClientOption, resolveKafkaClient } from '../connection'
 import { CliError, EXIT_USAGE, printJson, printLine, printTable } from '../output'
 import { formatDuration } from '../progress'
 
@@ -23,6 +23,7 @@ interface LagFlags {
   sample?: string
   timestamps?: boolean
   brokers?: string
+  client?: string
 }
 
 function seconds (value: string | undefined, flag: string, fallback: number, min: number): number {
@@ -90,7 +91,7 @@ async function lag (flags: LagFlags): Promise<void> {
     ...(flags.prefix === undefined ? {} : { groupPrefix: flags.prefix }),
     timestamps: flags.timestamps !== false
   }
-  const kafka = createKafkaClients({ brokers: resolveBrokers(flags.brokers), clientId: 'devtrip-lag-cli', operationTimeoutMs: 15_000 })
+  const kafka = createKafkaClients({ brokers: resolveBrokers(flags.brokers), clientId: 'devtrip-lag-cli', operationTimeoutMs: 15_000 }, resolveKafkaClient(flags.client))
   const collector = new LagCollector(kafka)
   try {
     if (flags.watch === true) return await watch(collector, options, interval, flags)
@@ -156,6 +157,7 @@ export function register (program: Command): void {
     .option('--sample <seconds>', 'without --watch: seconds between the two samples the rates come from; 0 = no rates (default 1)')
     .option('--no-timestamps', 'skip reading the oldest unconsumed records (no lag in seconds)')
     .option('--brokers <list>', 'bootstrap brokers host:port[,host:port] (default: $KAFKA_BROKERS, else .local/infra.env)')
+    .addOption(kafkaClientOption())
     .addHelpText('after', '\nColumns: CURRENT-OFFSET = committed offset, LAG = LOG-END-OFFSET − CURRENT-OFFSET (as Kafka\'s kafka-consumer-groups prints it),\n' +
       'LSO = last stable offset, LAG-RC = LSO − CURRENT-OFFSET (what a read_committed consumer still has to read),\n' +
       'LAG-SEC = age of the oldest unconsumed record, RATE/S = committed-offset growth, ETA = LAG-RC / (consume − produce rate).')

@@ -22,11 +22,12 @@ import { collectDefaultMetrics, Registry } from 'prom-client'
 import { isDevtripError } from '../../events/errors'
 import { loadPolicies } from '../../processors'
 import { StreamsApp, type AppState, type StreamsConfigInput } from '../../streams'
+import type { KafkaAdapterName } from '../../streams/kafka'
 import { DOMAIN_TOPICS } from '../../events'
 import { OUTPUT_TOPICS, TOPOLOGIES, TOPOLOGY_NAMES, type TopologyDefinition, type TopologyName } from '../../topologies'
 import { superviseInstances } from '../chaos/instance-supervisor'
 import { closeServer, registrySource, serveMetrics } from '../chaos/metrics-http'
-import { resolveBrokers, resolveTopicPrefix, TOPIC_PREFIX_ENV } from '../connection'
+import { resolveBrokers, resolveTopicPrefix, TOPIC_PREFIX_ENV, kafkaClientOption, resolveKafkaClient } from '../connection'
 import { infraLocalDir } from '../infra'
 import { CliError, EXIT_USAGE, printLine } from '../output'
 
@@ -48,6 +49,7 @@ export interface RunFlags {
   metrics: boolean
   metricsHost?: string
   brokers?: string
+  client?: string
   jsonEvents?: boolean
   maxTaskIdleMs?: string
   sessionTimeoutMs?: string
@@ -70,6 +72,8 @@ export interface RunSettings {
   readonly metricsPort: number | undefined
   readonly metricsHost: string
   readonly brokers: readonly string[]
+  /** the Kafka client adapter every app (and every child instance) uses */
+  readonly client: KafkaAdapterName
   readonly jsonEvents: boolean
   /** put in front of every topic name AND every application id (so also of changelogs and consumer groups) */
   readonly topicPrefix: string
@@ -108,6 +112,7 @@ export function resolveRunSettings (target: string, flags: RunFlags): RunSetting
     metricsPort: port,
     metricsHost: flags.metricsHost ?? '0.0.0.0',
     brokers: resolveBrokers(flags.brokers),
+    client: resolveKafkaClient(flags.client),
     jsonEvents: flags.jsonEvents === true,
     topicPrefix: topicPrefix(flags.topicPrefix)
   })
@@ -128,6 +133,7 @@ function streamsConfig (definition: TopologyDefinition, settings: RunSettings): 
   return {
     applicationId: settings.topicPrefix + definition.applicationId,
     bootstrapServers: [...settings.brokers],
+    client: settings.client,
     processingGuarantee: 'exactly-once',
     stateDir: settings.stateDir,
     maxTaskIdleMs: settings.maxTaskIdleMs,
@@ -276,6 +282,7 @@ export function register (program: Command): void {
     .option('--metrics-host <host>', 'address the metrics endpoint listens on', '0.0.0.0')
     .option('--no-metrics', 'do not serve /metrics')
     .option('--brokers <list>', 'bootstrap brokers host:port[,host:port] (default: $KAFKA_BROKERS, else .local/infra.env)')
+    .addOption(kafkaClientOption())
     .option('--topic-prefix <prefix>', `prefix of every topic name and application id, as \`topics apply --prefix\` (default: $${PREFIX_ENV}, else none)`)
     .option('--json-events', 'print progress as JSON lines on stdout: started, state, running, restored, committed, aborted, rebalance, error, stopped')
     .action(run)

@@ -11,13 +11,14 @@
 import type { Command } from 'commander'
 import { findTopic, TOPIC_CATALOG, type TopicRole } from '../../events/topics'
 import { createKafkaClients, type KafkaAdmin } from '../../streams/kafka'
-import { resolveBrokers, resolveTopicPrefix, TOPIC_PREFIX_ENV } from '../connection'
+import { resolveBrokers, resolveTopicPrefix, TOPIC_PREFIX_ENV, kafkaClientOption, resolveKafkaClient } from '../connection'
 import { CliError, EXIT_USAGE, printJson, printLine, printTable } from '../output'
 
 const PREFIX_ENV = TOPIC_PREFIX_ENV
 
 interface ConnectionFlags {
   brokers?: string
+  client?: string
   prefix?: string
   json?: boolean
 }
@@ -69,7 +70,7 @@ export function roleOf (name: string, prefix = ''): ListedRole {
 
 async function withAdmin<T> (flags: ConnectionFlags, work: (admin: KafkaAdmin) => Promise<T>): Promise<T> {
   const brokers = resolveBrokers(flags.brokers)
-  const admin = createKafkaClients({ brokers, clientId: 'devtrip-topics-cli', operationTimeoutMs: 15_000 }).createAdmin()
+  const admin = createKafkaClients({ brokers, clientId: 'devtrip-topics-cli', operationTimeoutMs: 15_000 }, resolveKafkaClient(flags.client)).createAdmin()
   try {
     return await work(admin)
   } finally {
@@ -161,6 +162,7 @@ export function register (program: Command): void {
     .option('--partitions <n>', 'partition count for every topic instead of the catalog\'s')
     .option('--replication-factor <n>', 'replication factor of created topics', '1')
     .option('--brokers <list>', brokersHelp)
+    .addOption(kafkaClientOption())
     .option('--prefix <prefix>', prefixHelp)
     .option('--json', 'print JSON')
     .action(apply)
@@ -168,6 +170,7 @@ export function register (program: Command): void {
   topics.command('list')
     .description('list the cluster\'s topics (only those starting with the prefix, if any) with partitions, cleanup policy and role')
     .option('--brokers <list>', brokersHelp)
+    .addOption(kafkaClientOption())
     .option('--prefix <prefix>', prefixHelp)
     .option('--json', 'print JSON')
     .action(list)

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEV_TOKENS_FILE_NAME, ensureDevTokens } from '../../api'
-import { createKafkaClients } from '../../streams/kafka'
+import { createKafkaClients, type KafkaAdapterName } from '../../streams/kafka'
 import type { KafkaClientFactory, TopicPartitionOffset } from '../../streams/kafka/port'
 import { freePorts, infraLocalDir } from '../infra'
 import { startService, stopServices, waitFor, type ServiceProcess } from './services'
@@ -71,9 +71,10 @@ async function postAll (apiUrl: string, secrets: Record<string, string>, workloa
   }
 }
 
-export async function runPipelineDemo (infra: { kafkaBrokers: string, redisUrl: string }, options: { prefix: string, keepRunning: boolean, timeoutMs: number, progress: (line: string) => void }): Promise<PipelineReport> {
+export async function runPipelineDemo (infra: { kafkaBrokers: string, redisUrl: string }, options: { prefix: string, client: KafkaAdapterName, keepRunning: boolean, timeoutMs: number, progress: (line: string) => void }): Promise<PipelineReport> {
   const { progress } = options
-  const env = { ...process.env, KAFKA_BROKERS: infra.kafkaBrokers, REDIS_URL: infra.redisUrl }
+  // the children (run, api, evaluator) pick the same Kafka client through $KAFKA_CLIENT
+  const env = { ...process.env, KAFKA_BROKERS: infra.kafkaBrokers, REDIS_URL: infra.redisUrl, KAFKA_CLIENT: options.client }
   const tokensFile = join(infraLocalDir(), DEV_TOKENS_FILE_NAME)
   ensureDevTokens(tokensFile)
   const secrets = (JSON.parse(readFileSync(tokensFile, 'utf8')) as { secrets: Record<string, string> }).secrets
@@ -96,7 +97,7 @@ export async function runPipelineDemo (infra: { kafkaBrokers: string, redisUrl: 
   try {
     await waitFor(topologies, 'the topologies running', () => topologiesRunning, options.timeoutMs)
     await waitFor(api, 'the API ready', async () => (await fetch(`${apiUrl}/readyz`).catch(() => undefined))?.status === 200, options.timeoutMs)
-    const kafka = createKafkaClients({ brokers: infra.kafkaBrokers.split(','), clientId: 'devtrip-demo-reader' })
+    const kafka = createKafkaClients({ brokers: infra.kafkaBrokers.split(','), clientId: 'devtrip-demo-reader' }, options.client)
     const outputs = ['mission-results', 'ticket-balances', 'user-stats', 'evaluation-events'].map((t) => options.prefix + t)
     const from = await endOffsets(kafka, outputs)
     const runNumber = Date.now()

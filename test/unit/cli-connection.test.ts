@@ -5,10 +5,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { resolveBrokers, resolveRedisUrl } from '../../cli/connection'
+import type { Command } from 'commander'
+import { KAFKA_CLIENT_ENV, resolveBrokers, resolveKafkaClient, resolveRedisUrl } from '../../cli/connection'
+import { buildProgram } from '../../cli/main'
 import { CliError } from '../../cli/output'
 
-const saved = { KAFKA_BROKERS: process.env.KAFKA_BROKERS, REDIS_URL: process.env.REDIS_URL, DEVTRIP_LOCAL_DIR: process.env.DEVTRIP_LOCAL_DIR }
+const saved = { KAFKA_BROKERS: process.env.KAFKA_BROKERS, REDIS_URL: process.env.REDIS_URL, DEVTRIP_LOCAL_DIR: process.env.DEVTRIP_LOCAL_DIR, KAFKA_CLIENT: process.env.KAFKA_CLIENT }
 let dir: string
 
 beforeEach(() => {
@@ -16,6 +18,7 @@ beforeEach(() => {
   process.env.DEVTRIP_LOCAL_DIR = dir
   delete process.env.KAFKA_BROKERS
   delete process.env.REDIS_URL
+  delete process.env.KAFKA_CLIENT
 })
 
 afterEach(() => {
@@ -55,4 +58,33 @@ test('nothing anywhere: a CliError that says to run infra up', () => {
 test('malformed addresses are bad usage (exit 2)', () => {
   expect(() => resolveBrokers('localhost')).toThrow(expect.objectContaining({ exitCode: 2 }))
   expect(() => resolveRedisUrl('127.0.0.1:6379')).toThrow(expect.objectContaining({ exitCode: 2 }))
+})
+
+test('the Kafka client: --client, else $KAFKA_CLIENT, else platformatic; an unknown name is a usage error naming the choices', () => {
+  expect(resolveKafkaClient()).toBe('platformatic')
+  process.env[KAFKA_CLIENT_ENV] = 'kafkajs'
+  expect(resolveKafkaClient()).toBe('kafkajs')
+  expect(resolveKafkaClient('rdkafka')).toBe('rdkafka')
+  let error: unknown
+  try { resolveKafkaClient('franz-go') } catch (e) { error = e }
+  expect(error).toBeInstanceOf(CliError)
+  expect((error as CliError).message).toMatch(/unknown Kafka client "franz-go"/)
+  expect((error as CliError).hint).toMatch(/platformatic, kafkajs, rdkafka/)
+  expect((error as CliError).exitCode).toBe(2)
+})
+
+test('every command that takes --brokers also takes --client', () => {
+  const withBrokers: string[] = []
+  const missing: string[] = []
+  const walk = (command: Command, path: string): void => {
+    const flags = command.options.map((o) => o.long)
+    if (flags.includes('--brokers')) {
+      withBrokers.push(path)
+      if (!flags.includes('--client')) missing.push(path)
+    }
+    for (const sub of command.commands) walk(sub, `${path} ${sub.name()}`.trim())
+  }
+  walk(buildProgram(), '')
+  expect(withBrokers.length).toBeGreaterThanOrEqual(8)
+  expect(missing).toEqual([])
 })
