@@ -93,7 +93,7 @@ async function useExternalRedis (url: string, progress: ProgressFn): Promise<Ser
 }
 
 /** Reuses our running broker when it answers; restarts a stopped one (data kept) or starts afresh. */
-async function ensureLocalKafka (paths: InfraPaths, readyTimeoutMs: number, progress: ProgressFn): Promise<ServiceStatus> {
+async function ensureLocalKafka (paths: InfraPaths, readyTimeoutMs: number, progress: ProgressFn, extraProperties?: Record<string, string | number | boolean>): Promise<ServiceStatus> {
   const existing = readKafkaBroker(paths.kafkaDir)
   if (existing !== undefined && isKafkaRunning(existing)) {
     const health = await kafkaHealth(existing.brokers, 10_000)
@@ -116,7 +116,7 @@ async function ensureLocalKafka (paths: InfraPaths, readyTimeoutMs: number, prog
   } else {
     progress('kafka: starting a local broker')
   }
-  const broker = await startKafka({ dataDir: paths.kafkaDir, logFile, readyTimeoutMs, onProgress: progress })
+  const broker = await startKafka({ dataDir: paths.kafkaDir, logFile, readyTimeoutMs, onProgress: progress, ...(extraProperties === undefined ? {} : { extraProperties }) })
   return kafkaStatus(broker, true, true)
 }
 
@@ -176,7 +176,7 @@ export async function startInfra (input: StartInfraInput = {}): Promise<InfraInf
       : await ensureLocalRedis(paths, Math.min(options.readyTimeoutMs, 30_000), progress)
     const kafka = externalKafka !== undefined
       ? await useExternalKafka(externalKafka, progress)
-      : await ensureLocalKafka(paths, options.readyTimeoutMs, progress)
+      : await ensureLocalKafka(paths, options.readyTimeoutMs, progress, options.kafkaProperties ?? undefined)
     const state: InfraState = {
       version: 1,
       localDir: paths.localDir,

@@ -58,6 +58,8 @@ export interface StartInfraOptions {
   kafkaBrokers?: string | null
   /** same for Redis and `$REDIS_URL` */
   redisUrl?: string | null
+  /** server.properties overrides for a broker this call starts (ignored for a running or external one) */
+  kafkaProperties?: Record<string, string | number | boolean> | null
   readyTimeoutMs: number
   onProgress?: ProgressFn
 }
@@ -131,6 +133,13 @@ const startInfraSchema = {
     localDir: { type: 'string', minLength: 1, nullable: true },
     kafkaBrokers: { type: 'string', minLength: 1, nullable: true },
     redisUrl: { type: 'string', pattern: '^rediss?://', nullable: true },
+    kafkaProperties: {
+      type: 'object',
+      nullable: true,
+      required: [],
+      propertyNames: { pattern: '^[a-z0-9][a-z0-9._-]*$' },
+      additionalProperties: { type: ['string', 'number', 'boolean'] }
+    },
     readyTimeoutMs: { ...readyTimeoutMs, default: 90_000 },
     onProgress: progress
   }

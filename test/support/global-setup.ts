@@ -34,7 +34,13 @@ export default async function globalSetup (): Promise<void> {
   }
   try {
     // undefined addresses: startInfra takes KAFKA_BROKERS / REDIS_URL when set and starts what is not
-    const info = await startInfra({ localDir, onProgress: startsSomething ? progress : undefined })
+    const info = await startInfra({
+      localDir,
+      onProgress: startsSomething ? progress : undefined,
+      // many tests stamp records with the seed's 2024 dates: the broker's periodic retention check (every 5 min by
+      // default, first run soon after start) would delete them from 7-day topics while a test still reads them
+      kafkaProperties: { 'log.retention.check.interval.ms': 6 * 60 * 60 * 1000 }
+    })
     process.env.KAFKA_BROKERS = info.kafkaBrokers
     process.env.REDIS_URL = info.redisUrl
     globalThis.__DEVTRIP_TEST_INFRA__ = { localDir }
