@@ -9,6 +9,7 @@ export {
   type PersistentStoreOptions, type WindowStoreOptions
 } from './builders'
 export { StateDirectory } from './state-directory'
+export { isProcessAlive, lockOwner, readLockOwner, releaseLockFile, takeLockFile, type LockFileOwner, type TakeLockOptions } from './lock-file'
 export { MemoryEngine } from './memory/memory-engine'
 export { RocksDBEngine } from './rocksdb/rocksdb-engine'
 export { type RocksDBConfig, ROCKSDB_DEFAULTS, resolveRocksDBConfig } from './rocksdb/rocksdb-config'

@@ -2,7 +2,7 @@
  * Where tasks keep their state on disk, and who may use which task directory.
  *
  *   <stateDir>/<applicationId>/<taskId>/          one directory per task (taskId = `<subtopology>_<partition>`)
- *   <stateDir>/<applicationId>/<taskId>/.lock     JSON {pid, hostname, instanceId, lockedAt}: held while a
+ *   <stateDir>/<applicationId>/<taskId>/.lock     JSON {pid, hostname, holder: instanceId, lockedAt} (state/lock-file.ts): held while a
  *                                                 StreamsApp instance owns the task
  *   <stateDir>/<applicationId>/<taskId>/rocksdb/<store>/   a persistent store (state/rocksdb)
  *
@@ -11,20 +11,13 @@
  * created with O_EXCL; a lock left behind by a dead process (same host, pid no longer alive) is taken over.
  */
 import { randomUUID } from 'node:crypto'
-import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm } from 'node:fs/promises'
 import Ajv from 'ajv'
 import { DevtripError } from '../events/errors'
+import { lockOwner, releaseLockFile, takeLockFile } from './lock-file'
 
 const LOCK_FILE = '.lock'
-
-interface LockOwner {
-  pid: number
-  hostname: string
-  instanceId: string
-  lockedAt: string
-}
 
 const SEGMENT = { type: 'string', pattern: '^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,200}$' } as const
 const validate = new Ajv({ allErrors: true, strict: true }).compile({
@@ -35,15 +28,6 @@ const validate = new Ajv({ allErrors: true, strict: true }).compile({
 })
 const validTaskId = new Ajv({ strict: true }).compile(SEGMENT)
 
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 export class StateDirectory {
   readonly appDir: string
@@ -74,44 +58,14 @@ export class StateDirectory {
     if (this.held.has(taskId)) return dir
     await mkdir(dir, { recursive: true })
     const lockPath = join(dir, LOCK_FILE)
-    const me: LockOwner = { pid: process.pid, hostname: hostname(), instanceId: this.instanceId, lockedAt: new Date().toISOString() }
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await writeFile(lockPath, JSON.stringify(me), { flag: 'wx' })
-        this.held.add(taskId)
-        return dir
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new DevtripError('DEVTRIP_STATE_STORE', `cannot create the lock file ${lockPath}: ${(error as Error).message}`, { cause: error })
-        }
-      }
-      const owner = await this.readOwner(lockPath)
-      const stale = owner === undefined || (owner.hostname === me.hostname && !isAlive(owner.pid))
-      if (!stale) {
-        throw new DevtripError('DEVTRIP_STATE_STORE', `task directory ${dir} is locked by pid ${owner.pid} on ${owner.hostname} (instance ${owner.instanceId}, since ${owner.lockedAt}); two instances of "${this.applicationId}" share the state dir — give each its own stateDir`, {
-          canRetry: true,
-          details: { taskId, lockPath, owner }
-        })
-      }
-      // the owner died without unlocking: take over (a second racing taker loses on the wx create)
-      await rm(lockPath, { force: true })
-    }
-    throw new DevtripError('DEVTRIP_STATE_STORE', `could not take the lock of ${dir}: another process keeps re-creating it`, { canRetry: true, details: { taskId, lockPath } })
-  }
-
-  private async readOwner (lockPath: string): Promise<LockOwner | undefined> {
-    try {
-      const parsed = JSON.parse(await readFile(lockPath, 'utf8')) as Partial<LockOwner>
-      if (typeof parsed.pid === 'number' && typeof parsed.hostname === 'string') {
-        return { pid: parsed.pid, hostname: parsed.hostname, instanceId: String(parsed.instanceId), lockedAt: String(parsed.lockedAt) }
-      }
-      return undefined
-    } catch (error) {
-      // vanished between the failed create and now: treat as stale, the retry creates it
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      // unreadable or half-written garbage: an owner still writing it would be younger than a moment; assume stale
-      return undefined
-    }
+    await takeLockFile(lockPath, lockOwner(this.instanceId), {
+      busy: (owner) => new DevtripError('DEVTRIP_STATE_STORE', `task directory ${dir} is locked by pid ${owner.pid} on ${owner.hostname} (instance ${owner.holder}, since ${owner.lockedAt}); two instances of "${this.applicationId}" share the state dir — give each its own stateDir`, {
+        canRetry: true,
+        details: { taskId, lockPath, owner }
+      })
+    })
+    this.held.add(taskId)
+    return dir
   }
 
   isLockedByMe (taskId: string): boolean {
@@ -121,9 +75,7 @@ export class StateDirectory {
   /** releases this instance's lock (only if the file still names this instance) */
   async unlockTask (taskId: string): Promise<void> {
     if (!this.held.delete(taskId)) return
-    const lockPath = join(this.taskDir(taskId), LOCK_FILE)
-    const owner = await this.readOwner(lockPath)
-    if (owner?.instanceId === this.instanceId) await rm(lockPath, { force: true })
+    await releaseLockFile(join(this.taskDir(taskId), LOCK_FILE), this.instanceId)
   }
 
   /**

@@ -12,32 +12,18 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { DevtripError } from '../../events/errors'
+import { lockOwner, releaseLockFile, takeLockFile } from '../../state'
 
 const ID_FILE = 'instance.id'
 const LOCK_FILE = 'instance.lock'
 const VALID_ID = /^[A-Za-z0-9_-]{1,64}$/
 
-interface LockOwner {
-  pid: number
-  hostname: string
-  token: string
-  lockedAt: string
-}
 
 /** app dirs locked by app objects of this process (a same-pid lock file is not stale) */
 const lockedInThisProcess = new Set<string>()
 
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 export interface InstanceIdentity {
   readonly instanceId: string
@@ -55,10 +41,19 @@ export async function acquireInstanceIdentity (stateDir: string, applicationId: 
   }
   await mkdir(appDir, { recursive: true })
   const lockPath = join(appDir, LOCK_FILE)
-  const me: LockOwner = { pid: process.pid, hostname: hostname(), token: randomBytes(8).toString('hex'), lockedAt: new Date().toISOString() }
+  const me = lockOwner(randomBytes(8).toString('hex'))
   lockedInThisProcess.add(appDir)
   try {
-    await takeLock(lockPath, me, appDir, applicationId)
+    await takeLockFile(lockPath, me, {
+      attempts: 3,
+      // this process holds no lock on appDir (checked above), so a lock naming our pid was left by an app object
+      // that was never closed, or by an earlier process that had our pid
+      alsoStale: (owner) => owner.hostname === me.hostname && owner.pid === process.pid,
+      busy: (owner) => new DevtripError('DEVTRIP_STATE_STORE', `${appDir} is in use by pid ${owner.pid} on ${owner.hostname} (since ${owner.lockedAt}): two instances of "${applicationId}" would share one transactional id; give each its own stateDir`, {
+        canRetry: true,
+        details: { lockPath, owner }
+      })
+    })
   } catch (error) {
     lockedInThisProcess.delete(appDir)
     throw error
@@ -79,47 +74,12 @@ export async function acquireInstanceIdentity (stateDir: string, applicationId: 
       if (released) return
       released = true
       lockedInThisProcess.delete(appDir)
-      const owner = await readOwner(lockPath)
-      if (owner?.token === me.token) await rm(lockPath, { force: true })
+      await releaseLockFile(lockPath, me.holder)
     }
   }
 }
 
-async function takeLock (lockPath: string, me: LockOwner, appDir: string, applicationId: string): Promise<void> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await writeFile(lockPath, JSON.stringify(me), { flag: 'wx' })
-      return
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new DevtripError('DEVTRIP_STATE_STORE', `cannot create ${lockPath}: ${(error as Error).message}`, { cause: error })
-      }
-    }
-    const owner = await readOwner(lockPath)
-    // this process holds no lock on appDir (checked by the caller), so a lock naming our pid was left by an
-    // app object that was never closed, or by an earlier process that had our pid
-    const stale = owner === undefined || (owner.hostname === me.hostname && (owner.pid === process.pid || !isAlive(owner.pid)))
-    if (!stale) {
-      throw new DevtripError('DEVTRIP_STATE_STORE', `${appDir} is in use by pid ${owner.pid} on ${owner.hostname} (since ${owner.lockedAt}): two instances of "${applicationId}" would share one transactional id; give each its own stateDir`, {
-        canRetry: true,
-        details: { lockPath, owner }
-      })
-    }
-    await rm(lockPath, { force: true })
-  }
-  throw new DevtripError('DEVTRIP_STATE_STORE', `could not lock ${lockPath}: another process keeps re-creating it`, { canRetry: true })
-}
 
-async function readOwner (lockPath: string): Promise<LockOwner | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(lockPath, 'utf8')) as Partial<LockOwner>
-    if (typeof parsed.pid === 'number' && typeof parsed.hostname === 'string' && typeof parsed.token === 'string') return parsed as LockOwner
-    return undefined
-  } catch {
-    // missing, or half-written garbage: stale
-    return undefined
-  }
-}
 
 async function readOrCreateId (path: string): Promise<string> {
   try {

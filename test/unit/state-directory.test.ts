@@ -17,9 +17,9 @@ describe('StateDirectory', () => {
     await dirs.lockTask('1_0')
     await dirs.lockTask('0_1')
     expect(await dirs.listTasks()).toEqual(['0_1', '1_0'])
-    const lock = JSON.parse(readFileSync(join(dirs.taskDir('0_1'), '.lock'), 'utf8')) as { pid: number, instanceId: string }
+    const lock = JSON.parse(readFileSync(join(dirs.taskDir('0_1'), '.lock'), 'utf8')) as { pid: number, holder: string }
     expect(lock.pid).toBe(process.pid)
-    expect(lock.instanceId).toBe(dirs.instanceId)
+    expect(lock.holder).toBe(dirs.instanceId)
   })
 
   test('a second instance cannot lock a task the first holds, until it is unlocked', async () => {
@@ -44,7 +44,7 @@ describe('StateDirectory', () => {
     // pid 2^22 + 1 is above Linux's pid_max ceiling, so no live process has it
     writeFileSync(join(taskDir, '.lock'), JSON.stringify({ pid: 4194305, hostname: hostname(), instanceId: 'gone', lockedAt: '2020-01-01T00:00:00Z' }))
     await dirs.lockTask('0_2')
-    expect(JSON.parse(readFileSync(join(taskDir, '.lock'), 'utf8')).instanceId).toBe(dirs.instanceId)
+    expect(JSON.parse(readFileSync(join(taskDir, '.lock'), 'utf8')).holder).toBe(dirs.instanceId)
   })
 
   test('cleanTask removes the task directory, and refuses while another instance holds it', async () => {
