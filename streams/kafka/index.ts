@@ -8,6 +8,7 @@ import { DevtripError } from '../../events/errors'
 import type { KafkaAdapter } from './adapter'
 import { resolveConnectionOptions, resolveFetchOptions, resolveGroupConsumerOptions, resolveProducerOptions } from './options'
 import type { GroupConsumerOptions, KafkaClientFactory, KafkaConnectionOptions } from './port'
+import { withVisibleNewTopics } from './visible-topics'
 
 export type * from './port'
 export { topicPartitionKey } from './port'
@@ -69,6 +70,6 @@ export function createKafkaClients (connection: KafkaConnectionOptions, adapterN
     createProducer: (options = {}) => adapter.createProducer(resolved, resolveProducerOptions(options)),
     createGroupConsumer: (options: GroupConsumerOptions) => adapter.createGroupConsumer(resolved, resolveGroupConsumerOptions(options)),
     createAssignedConsumer: (options = {}) => adapter.createAssignedConsumer(resolved, resolveFetchOptions(options)),
-    createAdmin: () => adapter.createAdmin(resolved)
+    createAdmin: () => withVisibleNewTopics(adapter.createAdmin(resolved), resolved.operationTimeoutMs)
   })
 }
