@@ -33,6 +33,7 @@ export interface StoreMetricsRecorder {
 export interface RocksDBMemoryOptions {
   blockCacheBytes?: number
   writeBufferBytes?: number
+  readCacheBytes?: number
 }
 
 export interface StateStoreContext {

@@ -11,8 +11,10 @@
  *  - parallelism → `parallelism`: Options::IncreaseParallelism, i.e. the background flush/compaction threads of
  *    RocksDB's process-wide default Env (every store in the process shares it; the last open sets it).
  *
- * Worst-case memory of one store ≈ blockCacheBytes + 6 × writeBufferBytes (+ the tiny meta column family);
- * in steady state ≈ blockCacheBytes + 3 × writeBufferBytes (one active memtable, up to two immutable ones
+ *  - readCacheBytes: our own write-through cache in front of RocksDB's get (read-cache.ts), on the JS heap.
+ *
+ * Worst-case memory of one store ≈ readCacheBytes + blockCacheBytes + 6 × writeBufferBytes (+ the tiny meta
+ * column family); in steady state ≈ readCacheBytes + blockCacheBytes + 3 × writeBufferBytes (one active memtable, up to two immutable ones
  * waiting to be merged into one flush). Multiply by (stores × tasks) on an instance.
  */
 import Ajv from 'ajv'
@@ -25,12 +27,15 @@ export interface RocksDBConfig {
   writeBufferBytes: number
   /** RocksDB background threads for the process (default 2) */
   parallelism: number
+  /** write-through cache of recent reads and writes in front of RocksDB, bytes per store instance; 0 = none (default 4 MiB) */
+  readCacheBytes: number
 }
 
 export const ROCKSDB_DEFAULTS: Readonly<RocksDBConfig> = Object.freeze({
   blockCacheBytes: 8 * 1024 * 1024,
   writeBufferBytes: 4 * 1024 * 1024,
-  parallelism: 2
+  parallelism: 2,
+  readCacheBytes: 4 * 1024 * 1024
 })
 
 const schema = {
@@ -39,7 +44,8 @@ const schema = {
   properties: {
     blockCacheBytes: { type: 'integer', minimum: 0, maximum: 0xffffffff, default: ROCKSDB_DEFAULTS.blockCacheBytes },
     writeBufferBytes: { type: 'integer', minimum: 64 * 1024, maximum: 1024 * 1024 * 1024, default: ROCKSDB_DEFAULTS.writeBufferBytes },
-    parallelism: { type: 'integer', minimum: 1, maximum: 64, default: ROCKSDB_DEFAULTS.parallelism }
+    parallelism: { type: 'integer', minimum: 1, maximum: 64, default: ROCKSDB_DEFAULTS.parallelism },
+    readCacheBytes: { type: 'integer', minimum: 0, maximum: 1024 * 1024 * 1024, default: ROCKSDB_DEFAULTS.readCacheBytes }
   }
 } as const
 

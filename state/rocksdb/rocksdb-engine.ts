@@ -17,6 +17,7 @@ import type { BytesEngine, ChangelogCheckpoint } from '../base/types'
 import { storeError, storeNotOpen } from '../base/store-errors'
 import type { RocksDBConfig } from './rocksdb-config'
 import { type ColumnHandle, type RocksLevelHandle, createRocksLevel, nonNullSlice } from './rocksdb-binding'
+import { cacheKey, ReadCache } from './read-cache'
 
 const META_COLUMN = 'devtrip_meta'
 const FORMAT_KEY = Buffer.from('format', 'ascii')
@@ -44,13 +45,17 @@ export class RocksDBEngine implements BytesEngine {
   private db: RocksLevelHandle | undefined
   private meta: ColumnHandle | undefined
   private checkpoint: ChangelogCheckpoint | undefined
+  /** recent reads and writes (read-cache.ts); empty while closed */
+  readonly readCache: ReadCache
 
   constructor (
     private readonly storeName: string,
     /** `<taskDir>/rocksdb/<storeName>` */
     readonly location: string,
     private readonly config: Readonly<RocksDBConfig>
-  ) {}
+  ) {
+    this.readCache = new ReadCache(config.readCacheBytes)
+  }
 
   async open (): Promise<void> {
     if (this.db !== undefined) throw storeError(this.storeName, 'the RocksDB engine is already open')
@@ -109,8 +114,15 @@ export class RocksDBEngine implements BytesEngine {
 
   get (key: Buffer): Buffer | undefined {
     const db = this.openDb('get')
+    const cache = this.readCache
+    const k = cache.enabled ? cacheKey(key) : ''
+    if (cache.enabled) {
+      const cached = cache.lookup(k)
+      if (cached !== undefined) return cached === null ? undefined : cached
+    }
     const value = db._getManySync([nonNullSlice(key)], NO_OPTIONS)[0]
     if (value === null) throw storeError(this.storeName, 'RocksDB read was aborted')
+    if (cache.enabled) cache.note(k, value ?? null)
     return value
   }
 
@@ -143,10 +155,13 @@ export class RocksDBEngine implements BytesEngine {
       // so a write lost to a power cut only means restoring a longer changelog tail
       wb._writeSync()
     } catch (error) {
+      // what landed is unknown: the cache must not answer for any key of this batch
+      for (const [key] of batch) this.readCache.forget(cacheKey(key))
       throw storeError(this.storeName, `RocksDB write failed: ${(error as Error).message}`, { cause: error })
     } finally {
       wb._closeSync()
     }
+    if (this.readCache.enabled) for (const [key, value] of batch) this.readCache.note(cacheKey(key), value)
     if (checkpoint !== undefined) this.checkpoint = checkpoint
   }
 
@@ -167,6 +182,7 @@ export class RocksDBEngine implements BytesEngine {
     this.db = undefined
     this.meta = undefined
     this.checkpoint = undefined
+    this.readCache.clear()
     await db.close()
   }
 

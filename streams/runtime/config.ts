@@ -38,7 +38,7 @@ export interface StreamsConfigInput {
   clientId?: string
   /** which Kafka client adapter talks to the cluster (streams/kafka): platformatic (default), kafkajs or rdkafka */
   client?: 'platformatic' | 'kafkajs' | 'rdkafka'
-  rocksdb?: { blockCacheBytes?: number, writeBufferBytes?: number }
+  rocksdb?: { blockCacheBytes?: number, writeBufferBytes?: number, readCacheBytes?: number }
   /** replication factor of the internal topics the app creates (changelog, repartition, DLQ) */
   replicationFactor?: number
   /** where an input partition without a committed offset starts */
@@ -53,7 +53,7 @@ export interface StreamsConfigInput {
 
 export type StreamsConfig = Readonly<Required<Omit<StreamsConfigInput, 'applicationServer' | 'rocksdb'>>> & {
   readonly applicationServer: string | undefined
-  readonly rocksdb: Readonly<{ blockCacheBytes: number, writeBufferBytes: number }>
+  readonly rocksdb: Readonly<{ blockCacheBytes: number, writeBufferBytes: number, readCacheBytes: number }>
 }
 
 const schema = {
@@ -91,7 +91,8 @@ const schema = {
       additionalProperties: false,
       properties: {
         blockCacheBytes: { type: 'integer', minimum: 0, default: 64 * 1024 * 1024 },
-        writeBufferBytes: { type: 'integer', minimum: 1024 * 1024, default: 16 * 1024 * 1024 }
+        writeBufferBytes: { type: 'integer', minimum: 1024 * 1024, default: 16 * 1024 * 1024 },
+        readCacheBytes: { type: 'integer', minimum: 0, maximum: 1024 * 1024 * 1024, default: 4 * 1024 * 1024 }
       },
       default: {}
     }

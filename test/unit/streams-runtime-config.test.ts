@@ -52,7 +52,7 @@ describe('resolveStreamsConfig', () => {
     expect(config.processingGuarantee).toBe('exactly-once')
     expect(config.commitIntervalMs).toBe(100)
     expect(config.transactionTimeoutMs).toBe(10_000)
-    expect(config.rocksdb).toEqual({ blockCacheBytes: 64 * 1024 * 1024, writeBufferBytes: 16 * 1024 * 1024 })
+    expect(config.rocksdb).toEqual({ blockCacheBytes: 64 * 1024 * 1024, writeBufferBytes: 16 * 1024 * 1024, readCacheBytes: 4 * 1024 * 1024 })
     expect(config.clientId).toBe(`app-1-${process.pid}`)
     expect(config.applicationServer).toBeUndefined()
     expect(Object.isFrozen(config)).toBe(true)
