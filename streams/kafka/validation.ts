@@ -54,26 +54,32 @@ function isBytesOrNull (v: unknown): boolean {
   return v === null || Buffer.isBuffer(v)
 }
 
+function recordPointer (index: number, field = ''): string {
+  return `/records/${index}${field}`
+}
+
 export function checkProducerRecords (operation: string, records: readonly ProducerRecord[]): void {
   if (!Array.isArray(records)) throw invalid(operation, '/records', 'must be an array')
-  records.forEach((r, i) => {
-    const at = `/records/${i}`
-    if (r === null || typeof r !== 'object') throw invalid(operation, at, 'must be a record object')
-    if (!isTopicName(r.topic)) throw invalid(operation, `${at}/topic`, 'must be a topic name (1-249 characters)')
-    if (r.partition !== undefined && !isPartition(r.partition)) throw invalid(operation, `${at}/partition`, 'must be an integer >= 0')
-    if (r.key !== undefined && !isBytesOrNull(r.key)) throw invalid(operation, `${at}/key`, 'must be a Buffer or null')
-    if (!('value' in r) || !isBytesOrNull(r.value)) throw invalid(operation, `${at}/value`, 'must be a Buffer or null (null = tombstone)')
+  // runs for every record the engine writes: a plain loop, and the JSON pointer is built only for a bad record
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as ProducerRecord
+    if (r === null || typeof r !== 'object') throw invalid(operation, recordPointer(i), 'must be a record object')
+    if (!isTopicName(r.topic)) throw invalid(operation, recordPointer(i, '/topic'), 'must be a topic name (1-249 characters)')
+    if (r.partition !== undefined && !isPartition(r.partition)) throw invalid(operation, recordPointer(i, '/partition'), 'must be an integer >= 0')
+    if (r.key !== undefined && !isBytesOrNull(r.key)) throw invalid(operation, recordPointer(i, '/key'), 'must be a Buffer or null')
+    if (!('value' in r) || !isBytesOrNull(r.value)) throw invalid(operation, recordPointer(i, '/value'), 'must be a Buffer or null (null = tombstone)')
     if (r.timestamp !== undefined && !(Number.isSafeInteger(r.timestamp) && r.timestamp >= 0)) {
-      throw invalid(operation, `${at}/timestamp`, 'must be an integer number of milliseconds >= 0')
+      throw invalid(operation, recordPointer(i, '/timestamp'), 'must be an integer number of milliseconds >= 0')
     }
     if (r.headers !== undefined) {
-      if (!Array.isArray(r.headers)) throw invalid(operation, `${at}/headers`, 'must be an array of [name, value] pairs')
+      if (!Array.isArray(r.headers)) throw invalid(operation, recordPointer(i, '/headers'), 'must be an array of [name, value] pairs')
       const headers: readonly unknown[] = r.headers
-      headers.forEach((h, j) => {
+      for (let j = 0; j < headers.length; j++) {
+        const h = headers[j]
         if (!Array.isArray(h) || h.length !== 2 || typeof h[0] !== 'string' || !isBytesOrNull(h[1])) {
-          throw invalid(operation, `${at}/headers/${j}`, 'must be a [string, Buffer | null] pair')
+          throw invalid(operation, recordPointer(i, `/headers/${j}`), 'must be a [string, Buffer | null] pair')
         }
-      })
+      }
     }
-  })
+  }
 }

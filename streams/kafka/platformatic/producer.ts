@@ -102,16 +102,25 @@ export class PlatformaticProducer implements KafkaProducer {
         const produced: Platformatic.ProduceResult = this.transaction !== undefined
           ? await this.transaction.send({ messages })
           : await this.lib.send({ messages })
-        const baseOffsets = new Map<string, bigint>((produced.offsets ?? []).map((o) => [topicPartitionKey(o), o.offset]))
-        const nextIndex = new Map<string, bigint>()
+        // per record: two array reads and one object — this loop runs for every record the engine writes, so it
+        // builds no "topic:partition" strings and no intermediate objects
+        const baseOffsets = new Map<string, bigint[]>()
+        for (const o of produced.offsets ?? []) {
+          let byPartition = baseOffsets.get(o.topic)
+          if (byPartition === undefined) baseOffsets.set(o.topic, byPartition = [])
+          byPartition[o.partition] = o.offset
+        }
+        const written = new Map<string, number[]>()
         for (const p of chunk) {
-          const tp = { topic: p.message.topic, partition: p.message.partition! }
-          const key = topicPartitionKey(tp)
-          const base = baseOffsets.get(key)
-          if (base === undefined) throw new DevtripError('DEVTRIP_KAFKA', `send: the broker reported no offset for ${key}`, { canRetry: true })
-          const delta = nextIndex.get(key) ?? 0n
-          nextIndex.set(key, delta + 1n)
-          result[p.index] = { ...tp, offset: base + delta }
+          const topic = p.message.topic
+          const partition = p.message.partition as number
+          const base = baseOffsets.get(topic)?.[partition]
+          if (base === undefined) throw new DevtripError('DEVTRIP_KAFKA', `send: the broker reported no offset for ${topicPartitionKey({ topic, partition })}`, { canRetry: true })
+          let counts = written.get(topic)
+          if (counts === undefined) written.set(topic, counts = [])
+          const delta = counts[partition] ?? 0
+          counts[partition] = delta + 1
+          result[p.index] = { topic, partition, offset: base + BigInt(delta) }
         }
       }
       return result
