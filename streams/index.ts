@@ -32,3 +32,12 @@ export { resolveStreamsConfig, type StreamsConfig, type StreamsConfigInput, type
 export { StreamsMetrics, METRIC_NAMES, DIAGNOSTICS } from './runtime/metrics'
 export { APP_STATES, type AppState, type StateListener } from './runtime/app-state'
 export type { StreamsLogger } from './runtime/logger'
+export {
+  QueryMetadataResolver, groupViewOf,
+  type KeyQueryMetadata, type StoreQueryMetadata, type StoreHostMetadata, type NoOwnerReason, type QueryMetadataAdmin, type QueryMetadataOptions, type GroupView
+} from './runtime/query-metadata'
+export {
+  ADVERTISEMENT_VERSION, MAX_USER_DATA_BYTES, decodeAdvertisement, encodeAdvertisement, formatHostInfo, parseHostInfo,
+  type HostInfo, type InstanceAdvertisement
+} from './runtime/query-advertisement'
+export { hasStore, readLocalKey, type LocalKeyRead, type LocalReadOptions, type LocalStoreSource } from './runtime/local-store-read'

@@ -26,6 +26,8 @@ import { Checkpoint } from './checkpoint'
 import { resolveStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config'
 import { acquireInstanceIdentity, type InstanceIdentity } from './instance-id'
 import { prepareTopics, type TopicLayout } from './internal-topics'
+import { encodeAdvertisement } from './query-advertisement'
+import { QueryMetadataResolver, type KeyQueryMetadata, type StoreQueryMetadata } from './query-metadata'
 import { errorFields, stderrLogger, type StreamsLogger } from './logger'
 import { DIAGNOSTICS, StreamsMetrics } from './metrics'
 import { ChangelogRestorer, type RestoreProgress } from './restorer'
@@ -82,6 +84,7 @@ export class StreamsApp {
   private restorer: ChangelogRestorer | undefined
   private checkpoint: Checkpoint | undefined
   private layout: TopicLayout | undefined
+  private resolver: QueryMetadataResolver | undefined
   private loop: Promise<void> | undefined
   private stopRequested = false
   private closing: Promise<void> | undefined
@@ -199,7 +202,9 @@ export class StreamsApp {
         sessionTimeoutMs: this.config.sessionTimeoutMs,
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
         rebalanceTimeoutMs: this.config.rebalanceTimeoutMs,
-        clientId: `${this.config.clientId}-consumer`
+        clientId: `${this.config.clientId}-consumer`,
+        // interactive queries: the group tells anyone who asks where this instance serves its stores
+        ...(this.config.applicationServer === undefined ? {} : { userData: encodeAdvertisement({ applicationServer: this.config.applicationServer, instanceId: this.identity.instanceId }) })
       })
       this.taskManager = new TaskManager({
         config: this.config,
@@ -285,6 +290,28 @@ export class StreamsApp {
 
   localTasks (): LocalTaskInfo[] {
     return this.taskManager?.info() ?? []
+  }
+
+  /** Which instance holds `key` (the record key: a string or its bytes) of store `storeName` (query-metadata.ts). */
+  async queryMetadataForKey (storeName: string, key: string | Uint8Array): Promise<KeyQueryMetadata> {
+    return await this.queryMetadata().queryMetadataForKey(storeName, key)
+  }
+
+  /** Every instance holding partitions of `storeName`, with its advertised address (query-metadata.ts). */
+  async allMetadataForStore (storeName: string): Promise<StoreQueryMetadata> {
+    return await this.queryMetadata().allMetadataForStore(storeName)
+  }
+
+  private queryMetadata (): QueryMetadataResolver {
+    const admin = (): KafkaAdmin => {
+      if (this.admin === undefined) throw new DevtripError('DEVTRIP_CLOSED', `application "${this.config.applicationId}" is ${this.state}: query metadata needs a started app`)
+      return this.admin
+    }
+    this.resolver ??= new QueryMetadataResolver({
+      describeGroups: async (ids) => await admin().describeGroups(ids),
+      describeTopics: async (names) => await admin().describeTopics(names)
+    }, this.metadata, { partitionsOf: (topic) => this.layout?.partitions.get(topic) })
+    return this.resolver
   }
 
   // ---- the loop ----
