@@ -41,6 +41,15 @@ export interface ProducerConfig {
   readonly retryAfterSeconds: number
 }
 
+export interface QueriesConfig {
+  /** before the topologies' application ids (their consumer groups); null: the same as topicPrefix, as `run` does */
+  readonly applicationIdPrefix: string | null
+  /** how long one request to a `run` instance may take */
+  readonly timeoutMs: number
+  /** how long the owner of a partition (a describeGroups answer) is reused */
+  readonly metadataCacheMs: number
+}
+
 export interface ApiConfig {
   readonly host: string
   readonly port: number
@@ -54,6 +63,8 @@ export interface ApiConfig {
   readonly rateLimit: RateLimitConfig
   readonly idempotency: IdempotencyConfig
   readonly producer: ProducerConfig
+  /** the query routes, answered by the `run` instances (api/queries/) */
+  readonly queries: QueriesConfig
   /** how long /readyz waits for the broker and Redis */
   readonly readinessTimeoutMs: number
   readonly logLevel: LogLevel
@@ -107,6 +118,16 @@ const schema = {
         maxQueuedEvents: { type: 'integer', minimum: 1, default: 20_000 },
         maxEventsPerTransaction: { type: 'integer', minimum: 1, default: 5000 },
         retryAfterSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 2 }
+      }
+    },
+    queries: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        applicationIdPrefix: { type: ['string', 'null'], pattern: '^[A-Za-z0-9._-]{0,100}$', default: null },
+        timeoutMs: { type: 'integer', minimum: 100, maximum: 60_000, default: 3000 },
+        metadataCacheMs: { type: 'integer', minimum: 0, maximum: 60_000, default: 2000 }
       }
     },
     readinessTimeoutMs: { type: 'integer', minimum: 100, default: 3000 },

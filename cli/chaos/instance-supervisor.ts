@@ -4,6 +4,8 @@
  *   - a child that exits without being asked to is restarted after a back-off (1 s, doubling to 30 s; reset once it
  *     has run for a minute) — the group moves its partitions meanwhile, and back again when it returns;
  *   - /metrics sums the children's metrics (each child serves its own on a free port);
+ *   - each child serves its stores' queries on its own address (a free port each unless --application-server named
+ *     a port P: then child i gets P+i-1) and advertises it to the groups;
  *   - SIGTERM / SIGINT is passed on; the supervisor exits 0 when every child closed cleanly.
  * With --json-events the children's lines are passed through with `"instance": i` added.
  */
@@ -29,7 +31,10 @@ interface Slot {
 }
 
 /** The arguments a child gets: the same run, one instance, its own state dir and metrics port, JSON events. */
-export function childRunArgs (settings: RunSettings, stateDir: string, metricsPort: number | undefined): string[] {
+export function childRunArgs (settings: RunSettings, stateDir: string, metricsPort: number | undefined, index = 1): string[] {
+  const server = settings.applicationServer
+  // distinct query endpoints: a free port each, or P, P+1, … when a port was given
+  const queries = server === undefined ? ['--no-application-server'] : ['--application-server', `${server.host}:${server.port === 0 ? 0 : server.port + index - 1}`]
   return [
     'run', settings.target,
     '--state-dir', stateDir,
@@ -41,7 +46,8 @@ export function childRunArgs (settings: RunSettings, stateDir: string, metricsPo
     ...(settings.commitIntervalMs === undefined ? [] : ['--commit-interval-ms', String(settings.commitIntervalMs)]),
     ...(settings.sessionTimeoutMs === undefined ? [] : ['--session-timeout-ms', String(settings.sessionTimeoutMs)]),
     ...(settings.producerBatchRecords === undefined ? [] : ['--producer-batch-records', String(settings.producerBatchRecords)]),
-    ...(metricsPort === undefined ? ['--no-metrics'] : ['--metrics-port', String(metricsPort), '--metrics-host', '127.0.0.1'])
+    ...(metricsPort === undefined ? ['--no-metrics'] : ['--metrics-port', String(metricsPort), '--metrics-host', '127.0.0.1']),
+    ...queries
   ]
 }
 
@@ -78,7 +84,7 @@ export async function superviseInstances (settings: RunSettings): Promise<void> 
       }
     }
     const child = new RunChild({
-      args: childRunArgs(settings, slot.stateDir, settings.metricsPort === undefined ? undefined : slot.metricsPort),
+      args: childRunArgs(settings, slot.stateDir, settings.metricsPort === undefined ? undefined : slot.metricsPort, slot.index),
       onEvent,
       onStderr: (line) => { process.stderr.write(`[instance ${slot.index}] ${line}\n`) }
     })

@@ -12,13 +12,13 @@ import { join } from 'node:path'
 import type { Command } from 'commander'
 import { Redis } from 'ioredis'
 import {
-  buildApiServer, DEV_TOKENS_FILE_NAME, ensureDevTokens, loadTokenConfig, RedisIdempotencyStore, resolveApiConfig, TOKENS_ENV,
+  buildApiServer, createRemoteQueries, DEV_TOKENS_FILE_NAME, ensureDevTokens, loadTokenConfig, RedisIdempotencyStore, resolveApiConfig, TOKENS_ENV,
   type ApiConfigInput, type LogLevel, type TokenConfig
 } from '../../api'
 import { createKafkaClients } from '../../streams/kafka'
 import { StreamsOverview } from '../../streams/tools'
 import { openDashboardQueues } from '../../evaluator'
-import { resolveBrokers, resolveRedisUrl, TOPIC_PREFIX_ENV, kafkaClientOption, resolveKafkaClient } from '../connection'
+import { resolveBrokers, resolveRedisUrl, resolveTopicPrefix, TOPIC_PREFIX_ENV, kafkaClientOption, resolveKafkaClient } from '../connection'
 import { infraLocalDir } from '../infra'
 import { CliError, EXIT_USAGE } from '../output'
 
@@ -35,6 +35,10 @@ interface ApiFlags {
   topicPrefix?: string
   config?: string
   logLevel?: string
+  /** commander's --no-queries */
+  queries: boolean
+  queryAppPrefix?: string
+  queryTimeoutMs?: string
 }
 
 function say (line: string): void {
@@ -66,13 +70,22 @@ function configFrom (flags: ApiFlags): ApiConfigInput {
   if (flags.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) {
     throw new CliError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${flags.logLevel}"`, 'e.g. --log-level warn', EXIT_USAGE)
   }
-  const prefix = flags.topicPrefix ?? process.env[PREFIX_ENV]
+  const prefix = resolveTopicPrefix(flags.topicPrefix)
+  if (flags.queryTimeoutMs !== undefined && !/^[0-9]{3,5}$/.test(flags.queryTimeoutMs)) {
+    throw new CliError(`--query-timeout-ms must be a whole number of milliseconds (100–60000), got "${flags.queryTimeoutMs}"`, 'e.g. --query-timeout-ms 3000', EXIT_USAGE)
+  }
+  const queries = {
+    ...(base.queries ?? {}),
+    ...(flags.queryAppPrefix === undefined ? {} : { applicationIdPrefix: flags.queryAppPrefix }),
+    ...(flags.queryTimeoutMs === undefined ? {} : { timeoutMs: Number(flags.queryTimeoutMs) })
+  }
   return {
     ...base,
     ...(flags.port === undefined ? {} : { port: parsePort(flags.port) }),
     ...(flags.host === undefined ? {} : { host: flags.host }),
-    ...(prefix === undefined || prefix === '' ? {} : { topicPrefix: prefix }),
-    ...(flags.logLevel === undefined ? {} : { logLevel: flags.logLevel as LogLevel })
+    ...(prefix === '' ? {} : { topicPrefix: prefix }),
+    ...(flags.logLevel === undefined ? {} : { logLevel: flags.logLevel as LogLevel }),
+    ...(Object.keys(queries).length === 0 ? {} : { queries })
   }
 }
 
@@ -108,6 +121,18 @@ async function runApi (flags: ApiFlags): Promise<void> {
   await redis.connect().catch((error: unknown) => say(`warning: Redis at ${redisUrl} is not reachable yet (${(error as Error).message}); ingest answers 503 until it is`))
 
   const kafka = createKafkaClients({ brokers, clientId: 'devtrip-api', requestTimeoutMs: 10_000, operationTimeoutMs: 15_000 }, resolveKafkaClient(flags.client))
+  // the query routes ask the `run` instances that hold the keys; they find them through the topologies' groups
+  const queryAdmin = flags.queries ? kafka.createAdmin() : undefined
+  const queries = queryAdmin === undefined
+    ? undefined
+    : createRemoteQueries({
+      admin: queryAdmin,
+      topicPrefix: config.topicPrefix,
+      applicationIdPrefix: config.queries.applicationIdPrefix ?? config.topicPrefix,
+      timeoutMs: config.queries.timeoutMs,
+      metadataCacheMs: config.queries.metadataCacheMs,
+      retryAfterSeconds: config.producer.retryAfterSeconds
+    })
   // /v1/lag, its SSE stream and /dashboard read the cluster through this; it samples only while someone looks
   const lag = new StreamsOverview(kafka, { dlqPrefix: config.topicPrefix })
   // bull-board at /admin/queues shows the evaluator's BullMQ queue (admin scope)
@@ -118,6 +143,7 @@ async function runApi (flags: ApiFlags): Promise<void> {
     kafka,
     idempotency: new RedisIdempotencyStore(redis, { keyPrefix: config.idempotency.keyPrefix, ownsClient: true }),
     lag,
+    ...(queries === undefined ? {} : { queries }),
     extras: { adminQueues: dashboardQueues.queues }
   })
 
@@ -132,7 +158,8 @@ async function runApi (flags: ApiFlags): Promise<void> {
       say(`${signal}: finishing in-flight requests, then stopping`)
       app.close().then(async () => {
         // the server closes what it was handed only where it owns it: the lag sampler and the queue connections are ours
-        await Promise.allSettled([lag.close(), dashboardQueues.close()])
+        queries?.close()
+        await Promise.allSettled([lag.close(), dashboardQueues.close(), queryAdmin?.close()])
         say('stopped')
         resolve()
       }, (error: unknown) => {
@@ -158,6 +185,9 @@ export function register (program: Command): void {
     .option('--topic-prefix <prefix>', `put this before every catalog topic name (default: ${PREFIX_ENV})`)
     .option('--config <file>', 'JSON file with further settings (limits, rate limit, idempotency, producer)')
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`)
+    .option('--query-app-prefix <prefix>', 'before the topologies\' application ids whose instances answer the query routes (default: the topic prefix, as `run` does)')
+    .option('--query-timeout-ms <ms>', 'how long one request to a `run` instance may take (default 3000)')
+    .option('--no-queries', 'serve no queries: the query routes answer 503')
     .addHelpText('after', '\nExamples:\n  devtrip-streams api --port 8088\n  devtrip-streams api --tokens-file /etc/devtrip/api-tokens.json --host 0.0.0.0\n')
     .action(async (flags: ApiFlags) => runApi(flags))
 }

@@ -10,6 +10,8 @@
  *                                        orchestrator reads them): started, state, running, restored, committed,
  *                                        aborted, rebalance, error, stopped
  *
+ * Interactive queries: each process serves its stores on --application-server (default 127.0.0.1, a free port) and
+ * advertises that address to the groups, so the API's query routes find the instance holding a key (docs/api.md).
  * Prometheus metrics on --metrics-port (default $METRICS_PORT, else 9464; --no-metrics turns it off). SIGTERM or
  * SIGINT closes every app cleanly (final commit, stores flushed, group left) and exits 0; an app that fails (state
  * ERROR) closes the others and exits 1, so a supervisor restarts the process.
@@ -27,6 +29,7 @@ import { DOMAIN_TOPICS } from '../../events'
 import { OUTPUT_TOPICS, TOPOLOGIES, TOPOLOGY_NAMES, type TopologyDefinition, type TopologyName } from '../../topologies'
 import { superviseInstances } from '../chaos/instance-supervisor'
 import { closeServer, registrySource, serveMetrics } from '../chaos/metrics-http'
+import { parseListenAddress, serveQueries, type ListenAddress } from '../chaos/query-endpoint'
 import { resolveBrokers, resolveTopicPrefix, TOPIC_PREFIX_ENV, kafkaClientOption, resolveKafkaClient } from '../connection'
 import { infraLocalDir } from '../infra'
 import { CliError, EXIT_USAGE, printLine } from '../output'
@@ -40,6 +43,8 @@ const PREFIX_ENV = TOPIC_PREFIX_ENV
  * evaluations against the wrong clock (docs/topologies.md, "Time"). The engine's own default (0) never waits.
  */
 export const DEFAULT_MAX_TASK_IDLE_MS = 10_000
+/** where `run` serves interactive queries unless told: loopback, a free port per process */
+export const DEFAULT_APPLICATION_SERVER = '127.0.0.1:0'
 
 export interface RunFlags {
   instances?: string
@@ -55,6 +60,8 @@ export interface RunFlags {
   sessionTimeoutMs?: string
   topicPrefix?: string
   producerBatchRecords?: string
+  /** host:port, or false for --no-application-server */
+  applicationServer?: string | false
 }
 
 /** The resolved settings of one `run` (shared with the supervisor, which passes them on to its children). */
@@ -77,6 +84,8 @@ export interface RunSettings {
   readonly jsonEvents: boolean
   /** put in front of every topic name AND every application id (so also of changelogs and consumer groups) */
   readonly topicPrefix: string
+  /** where the interactive-query endpoint listens and what the apps advertise (port 0: a free one); undefined: none */
+  readonly applicationServer: ListenAddress | undefined
 }
 
 function integer (value: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -114,7 +123,8 @@ export function resolveRunSettings (target: string, flags: RunFlags): RunSetting
     brokers: resolveBrokers(flags.brokers),
     client: resolveKafkaClient(flags.client),
     jsonEvents: flags.jsonEvents === true,
-    topicPrefix: topicPrefix(flags.topicPrefix)
+    topicPrefix: topicPrefix(flags.topicPrefix),
+    applicationServer: flags.applicationServer === false ? undefined : parseListenAddress(flags.applicationServer ?? DEFAULT_APPLICATION_SERVER)
   })
 }
 
@@ -128,10 +138,11 @@ interface RunningApp {
   readonly app: StreamsApp
 }
 
-function streamsConfig (definition: TopologyDefinition, settings: RunSettings): StreamsConfigInput {
+function streamsConfig (definition: TopologyDefinition, settings: RunSettings, applicationServer: string | undefined): StreamsConfigInput {
   const handling = definition.errorHandling
   return {
     applicationId: settings.topicPrefix + definition.applicationId,
+    ...(applicationServer === undefined ? {} : { applicationServer }),
     bootstrapServers: [...settings.brokers],
     client: settings.client,
     processingGuarantee: 'exactly-once',
@@ -175,11 +186,15 @@ async function runInProcess (settings: RunSettings): Promise<void> {
   const policies = loadPolicies()
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  // first the query endpoint: the apps advertise the address it really listens on (a free port when asked for 0)
+  const queries = settings.applicationServer === undefined ? undefined : await serveQueries(settings.applicationServer)
   const apps: RunningApp[] = settings.names.map((name) => {
     const definition = TOPOLOGIES[name]
     const topics = Object.fromEntries([...DOMAIN_TOPICS, ...OUTPUT_TOPICS].map((t) => [t, settings.topicPrefix + t]))
     const topology = definition.build(policies, { storeKind: 'persistent', ...(settings.topicPrefix === '' ? {} : { topics }) })
-    return { definition, app: new StreamsApp(topology, streamsConfig(definition, settings), { metricsRegistry: registry, errorHandling: definition.errorHandling }) }
+    const app = new StreamsApp(topology, streamsConfig(definition, settings, queries?.applicationServer), { metricsRegistry: registry, errorHandling: definition.errorHandling })
+    queries?.apps.set(app.config.applicationId, app)
+    return { definition, app }
   })
   if (settings.jsonEvents) reportDiagnostics(apps)
 
@@ -196,6 +211,7 @@ async function runInProcess (settings: RunSettings): Promise<void> {
       if (settings.jsonEvents) emitEvent('stopping', { reason })
       await Promise.all(apps.map(async ({ app }) => { await app.close({ timeoutMs: 30_000 }).catch(() => undefined) }))
       await closeServer(server)
+      await queries?.close().catch(() => undefined)
       const clean = !failed && apps.every(({ app }) => app.state === 'NOT_RUNNING')
       if (settings.jsonEvents) emitEvent('stopped', { clean, reason })
       else process.stderr.write(`devtrip-streams run: stopped (${reason})${clean ? '' : ' — not cleanly, see the errors above'}\n`)
@@ -215,7 +231,8 @@ async function runInProcess (settings: RunSettings): Promise<void> {
       if (everyoneRunning && !allRunning) {
         if (settings.jsonEvents) emitEvent('running', { apps: settings.names })
         else printLine(`running: ${settings.names.join(', ')} — exactly-once, state in ${settings.stateDir}` +
-          `${settings.metricsPort === undefined ? '' : `, metrics on http://${settings.metricsHost}:${settings.metricsPort}/metrics`} (SIGTERM or Ctrl-C stops)`)
+          `${settings.metricsPort === undefined ? '' : `, metrics on http://${settings.metricsHost}:${settings.metricsPort}/metrics`}` +
+          `${queries === undefined ? '' : `, queries on http://${queries.applicationServer}/v1/instance`} (SIGTERM or Ctrl-C stops)`)
       }
       allRunning = everyoneRunning
       if (to === 'ERROR' && started && stopping === undefined) {
@@ -236,7 +253,7 @@ async function runInProcess (settings: RunSettings): Promise<void> {
         'pick another --metrics-port (or METRICS_PORT), or pass --no-metrics')
     }
   }
-  if (settings.jsonEvents) emitEvent('started', { pid: process.pid, apps: settings.names, stateDir: settings.stateDir, metricsPort: settings.metricsPort ?? null })
+  if (settings.jsonEvents) emitEvent('started', { pid: process.pid, apps: settings.names, stateDir: settings.stateDir, metricsPort: settings.metricsPort ?? null, applicationServer: queries?.applicationServer ?? null })
   try {
     await Promise.all(apps.map(async ({ app }) => { await app.start() }))
     started = true
@@ -250,6 +267,7 @@ async function runInProcess (settings: RunSettings): Promise<void> {
     failed = true
     await Promise.all(apps.map(async ({ app }) => { await app.close({ timeoutMs: 5000 }).catch(() => undefined) }))
     await closeServer(server)
+    await queries?.close().catch(() => undefined)
     if (isDevtripError(error, 'DEVTRIP_UNKNOWN_TOPIC')) {
       throw new CliError(error.message, `create the DevTrip topics first: bin/devtrip-streams topics apply${settings.topicPrefix === '' ? '' : ` --prefix ${settings.topicPrefix}`}`)
     }
@@ -284,6 +302,8 @@ export function register (program: Command): void {
     .option('--brokers <list>', 'bootstrap brokers host:port[,host:port] (default: $KAFKA_BROKERS, else .local/infra.env)')
     .addOption(kafkaClientOption())
     .option('--topic-prefix <prefix>', `prefix of every topic name and application id, as \`topics apply --prefix\` (default: $${PREFIX_ENV}, else none)`)
+    .option('--application-server <host:port>', `serve this process's stores to the API's query routes here, and advertise it to the group (default ${DEFAULT_APPLICATION_SERVER}: a free port; with --instances N, port P gives the children P … P+N-1)`)
+    .option('--no-application-server', 'serve no queries (the API\'s query routes then answer 503 for this process\'s partitions)')
     .option('--json-events', 'print progress as JSON lines on stdout: started, state, running, restored, committed, aborted, rebalance, error, stopped')
     .action(run)
 }
