@@ -10,7 +10,7 @@ import { DOMAIN_TOPICS, DEFAULT_PARTITIONS } from '../../events'
 import {
   createKafkaClients, type ConsumedRecord, type KafkaAdmin, type KafkaClientFactory, type PartitionBatch, type TopicPartition
 } from '../../streams/kafka'
-import { buildApiServer, type ApiConfigInput } from '../../api'
+import { buildApiServer, type ApiConfigInput, type QueriesService } from '../../api'
 import { testTokenConfig } from '../unit/api-fakes'
 
 export { bearer, tokenOf } from '../unit/api-fakes'
@@ -100,7 +100,7 @@ export interface RunningApi {
 }
 
 /** An API server on real Kafka and Redis, on a free loopback port, with its own idempotency key space. */
-export async function startApi (options: { brokers: string[], redisUrl: string, config: ApiConfigInput, connection?: { requestTimeoutMs?: number, connectTimeoutMs?: number, operationTimeoutMs?: number } }): Promise<RunningApi> {
+export async function startApi (options: { brokers: string[], redisUrl: string, config: ApiConfigInput, connection?: { requestTimeoutMs?: number, connectTimeoutMs?: number, operationTimeoutMs?: number }, queries?: QueriesService }): Promise<RunningApi> {
   const redis = new Redis(options.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1 })
   const kafka = createKafkaClients({ brokers: options.brokers, clientId: 'api-itest', ...(options.connection ?? {}) })
   const app = await buildApiServer({
@@ -108,6 +108,7 @@ export async function startApi (options: { brokers: string[], redisUrl: string, 
     kafka,
     redis,
     logger: false,
+    ...(options.queries === undefined ? {} : { queries: options.queries }),
     config: {
       port: 0,
       ...options.config,
