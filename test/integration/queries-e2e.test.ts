@@ -164,12 +164,16 @@ test('with the instances stopped, queries answer 503 no-owner instead of hanging
   const exit = await supervisor!.stop(60_000)
   supervisor = undefined
   expect(exit).toEqual({ code: 0, signal: null })
-  // the members left the group on their way out: no owner at all (the cached view may still name one briefly)
-  const r = await until('a 503 no-owner', async () => {
-    const q = await query(`/v1/users/${users[0]!.userId}/stats`)
-    return q.status === 503 && q.json.error.details.reason === 'no-owner' ? q : undefined
-  }, 30_000)
-  expect(r.json.error.code).toBe('DEVTRIP_API_UNAVAILABLE')
-  const m = await query(`/v1/mission-attempts/attempt_${id}_${users[0]!.userId}_1`)
-  expect([m.status, m.json.error.details.reason]).toEqual([503, 'no-owner'])
+  // the members left the group on their way out: no owner at all. Each application's cached view (500 ms) may
+  // still name a stopped instance for a moment: that is a 503 too (owner-unreachable), never a hang or a 404
+  for (const path of [`/v1/users/${users[0]!.userId}/stats`, `/v1/users/${users[1]!.userId}/tickets`, `/v1/mission-attempts/attempt_${id}_${users[0]!.userId}_1`]) {
+    const seen = new Set<string>()
+    await until(`a 503 no-owner for ${path}`, async () => {
+      const q = await query(path)
+      expect([q.status, q.json.error.code]).toEqual([503, 'DEVTRIP_API_UNAVAILABLE'])
+      seen.add(q.json.error.details.reason)
+      return q.json.error.details.reason === 'no-owner' ? q : undefined
+    }, 30_000)
+    for (const reason of seen) expect(['no-owner', 'owner-unreachable']).toContain(reason)
+  }
 }, 120_000)
