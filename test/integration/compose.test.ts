@@ -236,7 +236,7 @@ describe('docker-compose.yml hangs together', () => {
   test('the app services run bin/devtrip-streams from the image this repo builds, pointed at the in-network Kafka and Redis', () => {
     const app = Object.entries(services).filter(([, service]) => isAppService(service))
     expect(app.map(([name, service]) => [name, service.command!.slice(1).join(' ')]).sort()).toEqual([
-      ['api', 'api --port 3000'], ['evaluator', 'evaluator'], ['pipeline', 'run all'], ['topics-init', 'topics apply']])
+      ['api', 'api --port 3000'], ['evaluator', 'evaluator'], ['pipeline', 'run all --application-server pipeline:7070'], ['topics-init', 'topics apply']])
 
     const kafkaEnv = services.kafka!.environment!
     const inNetworkListener = /PLAINTEXT:\/\/([^,]+)/.exec(String(kafkaEnv.KAFKA_ADVERTISED_LISTENERS))![1]
