@@ -72,7 +72,7 @@ export async function buildInstanceServer (options: InstanceServerOptions): Prom
       if (self !== undefined) reply.header(SERVED_BY_HEADER, self)
     })
     await app.register(requestIdPlugin)
-    await app.register(errorsPlugin, { bodyLimit: 1024 })
+    await app.register(errorsPlugin, { bodyLimit: 1024, routesHint: 'this instance endpoint serves GET /v1/instance and GET /v1/instance/apps/:applicationId/stores/:store/keys/:key only (docs/api.md)' })
     await app.register(storeRoutes)
     await app.ready()
     return app

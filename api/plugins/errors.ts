@@ -63,7 +63,7 @@ export function toApiError (error: unknown, bodyLimit: number): ApiError | undef
   return undefined
 }
 
-export const errorsPlugin = globalPlugin<{ bodyLimit: number }>('devtrip-errors', async (app, options) => {
+export const errorsPlugin = globalPlugin<{ bodyLimit: number, routesHint?: string }>('devtrip-errors', async (app, options) => {
   app.decorateRequest('errorCode', null)
 
   app.setErrorHandler(async (error, request, reply) => {
@@ -79,7 +79,7 @@ export const errorsPlugin = globalPlugin<{ bodyLimit: number }>('devtrip-errors'
 
   app.setNotFoundHandler(async (request, reply) => {
     return sendError(request, reply, new ApiError('DEVTRIP_API_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`, {
-      details: { hint: 'GET /docs lists the routes' }
+      details: { hint: options.routesHint ?? 'GET /docs lists the routes' }
     }))
   })
 })

@@ -244,3 +244,10 @@ describe('the instance endpoint', () => {
     ])
   })
 })
+
+test('the instance endpoint answers an unknown route with its own routes as the hint (not the API\'s /docs)', async () => {
+  const r = await one.server.inject({ method: 'GET', url: '/v1/users/1/stats' })
+  expect(r.statusCode).toBe(404)
+  expect(r.json().error.code).toBe('DEVTRIP_API_NOT_FOUND')
+  expect(r.json().error.details.hint).toMatch(/\/v1\/instance\/apps\/:applicationId\/stores\/:store\/keys\/:key/)
+})
