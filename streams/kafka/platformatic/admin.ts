@@ -10,6 +10,7 @@
  */
 import { DevtripError } from '../../../events/errors'
 import { decodeAssignment, decodeSubscription } from '../assignor'
+import { userDataFromClientId } from '../member-user-data'
 import type { ResolvedConnectionOptions } from '../options'
 import type {
   CreateTopicResult, GroupDescription, GroupListing, IsolationLevel, KafkaAdmin, ListOffsetsSpec, NewTopic,
@@ -179,7 +180,8 @@ export class PlatformaticAdmin implements KafkaAdmin {
         clientId: m.clientId,
         clientHost: m.clientHost,
         assignment: g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : [],
-        userData: g.protocolType === 'consumer' ? memberUserData(m.memberMetadata) : null
+        // members of the librdkafka adapter carry it in their client id (member-user-data.ts)
+        userData: g.protocolType === 'consumer' ? memberUserData(m.memberMetadata) ?? userDataFromClientId(m.clientId) : null
       }))
     }))
   }
