@@ -22,7 +22,7 @@ export const DEFAULT_KAFKA_ADAPTER: KafkaAdapterName = 'platformatic'
 const INSTALL_HINTS: Record<KafkaAdapterName, string> = {
   platformatic: 'run `npm install` (it is a regular dependency)',
   kafkajs: 'run `npm install` (kafkajs is a regular dependency)',
-  rdkafka: 'run `npm run setup:rdkafka` (builds the optional @confluentinc/kafka-javascript against Debian\'s librdkafka)'
+  rdkafka: 'run `npm run setup:rdkafka` (builds the optional native @confluentinc/kafka-javascript, librdkafka included, into .local/rdkafka)'
 }
 
 const loaded = new Map<KafkaAdapterName, KafkaAdapter>()
