@@ -33,6 +33,7 @@ import { DIAGNOSTICS, StreamsMetrics } from './metrics'
 import { ChangelogRestorer, type RestoreProgress } from './restorer'
 import { TaskManager, type LocalTaskInfo } from './task-manager'
 import { taskSpecsFor } from './task-specs'
+import { NO_SHARED_COLLECTOR, TaskProducers, type CommitSurface } from './task-producers'
 
 export type { LocalTaskInfo, LocalTaskStatus } from './task-manager'
 
@@ -82,7 +83,9 @@ export class StreamsApp {
   private consumer: KafkaGroupConsumer | undefined
   private restoreConsumer: KafkaAssignedConsumer | undefined
   private restorer: ChangelogRestorer | undefined
-  private checkpoint: Checkpoint | undefined
+  private checkpoint: Checkpoint | TaskProducers | undefined
+  /** exactly-once on a 'group-id-only' adapter: one transactional producer per task (task-producers.ts) */
+  private taskProducers: TaskProducers | undefined
   private layout: TopicLayout | undefined
   private resolver: QueryMetadataResolver | undefined
   private loop: Promise<void> | undefined
@@ -184,12 +187,15 @@ export class StreamsApp {
         replicationFactor: this.config.replicationFactor,
         dlqTopicSuffix: this.mayDeadLetter ? this.errorHandling.dlqTopicSuffix : undefined
       })
-      this.producer = await this.createProducer()
-      this.checkpoint = new Checkpoint(this.producer, {
-        exactlyOnce: this.exactlyOnce,
-        batchRecords: this.config.producerBatchRecords,
-        changelogTopics: new Set(this.metadata.changelogTopics.map((c) => c.topic))
-      })
+      const checkpointOptions = { batchRecords: this.config.producerBatchRecords, changelogTopics: new Set(this.metadata.changelogTopics.map((c) => c.topic)) }
+      if (this.exactlyOnce && this.kafka.capabilities.transactionalOffsetFencing === 'group-id-only') {
+        const { applicationId: id, clientId, transactionTimeoutMs } = this.config
+        this.taskProducers = new TaskProducers(this.kafka, { applicationId: id, clientId, transactionTimeoutMs, checkpoint: checkpointOptions })
+        this.checkpoint = this.taskProducers
+      } else {
+        this.producer = await this.createProducer()
+        this.checkpoint = new Checkpoint(this.producer, { exactlyOnce: this.exactlyOnce, ...checkpointOptions })
+      }
       this.restoreConsumer = this.kafka.createAssignedConsumer({ isolationLevel: 'read_committed', autoOffsetReset: 'earliest', clientId: `${this.config.clientId}-restore` })
       this.restorer = new ChangelogRestorer(this.restoreConsumer, this.admin, this.config.restoreBatchSize, {
         onBatch: (p, n, remaining) => this.onRestoreBatch(p, n, remaining),
@@ -211,7 +217,8 @@ export class StreamsApp {
         topology: this.topology,
         metadata: this.metadata,
         partitions: this.layout.partitions,
-        collector: this.checkpoint,
+        collector: this.taskProducers === undefined ? this.checkpoint as Checkpoint : NO_SHARED_COLLECTOR,
+        ...(this.taskProducers === undefined ? {} : { taskCollectors: this.taskProducers }),
         consumer: this.consumer,
         restorer: this.restorer,
         stateDirectory: this.stateDirectory,
@@ -376,7 +383,7 @@ export class StreamsApp {
    * with the changelog offsets the commit produced. Throws what the Kafka side threw (the caller recovers).
    */
   private async commitAll (reason: string): Promise<void> {
-    const checkpoint = this.checkpoint as Checkpoint
+    const checkpoint = this.checkpoint as CommitSurface
     const consumer = this.consumer as KafkaGroupConsumer
     this.lastCommitMs = Date.now()
     const committing = (this.taskManager as TaskManager).running().filter((m) => m.task.commitNeeded())
@@ -490,7 +497,7 @@ export class StreamsApp {
 
   /** Aborts the open transaction (if any); returns true when the producer had to be replaced (it was fenced). */
   private async abortTransaction (reason: string): Promise<boolean> {
-    const checkpoint = this.checkpoint as Checkpoint
+    const checkpoint = this.checkpoint as CommitSurface
     const hadTransaction = checkpoint.inTransaction
     const failure = await checkpoint.abort()
     if (hadTransaction) {
@@ -508,6 +515,8 @@ export class StreamsApp {
   }
 
   private async replaceProducer (): Promise<void> {
+    // per-task producers are replaced with their tasks (closed dirty, created again after the rejoin)
+    if (this.taskProducers !== undefined) return
     await this.producer?.close().catch((e: unknown) => { this.logger.debug('closing the old producer failed', errorFields(e)) })
     this.producer = await this.createProducer()
     ;(this.checkpoint as Checkpoint).replaceProducer(this.producer)
@@ -663,6 +672,7 @@ export class StreamsApp {
     await closeQuietly('consumer', this.consumer)
     await closeQuietly('restore consumer', this.restoreConsumer)
     await closeQuietly('producer', this.producer)
+    await closeQuietly('task producers', this.taskProducers === undefined ? undefined : { close: async () => { await this.taskProducers?.closeAll() } })
     await closeQuietly('admin client', this.admin)
     await this.stateDirectory.unlockAll().catch(() => undefined)
     await this.identity?.release().catch(() => undefined)

@@ -47,6 +47,15 @@ export interface TaskManagerDeps {
   /** partition count of every topic the app knows */
   readonly partitions: ReadonlyMap<string, number>
   readonly collector: RecordCollector
+  /**
+   * Per-task record collectors (exactly-once with a 'group-id-only' adapter: one transactional producer per task,
+   * task-producers.ts): opened when a task is created — before its positions are read — and closed with it.
+   * Without it every task writes through `collector`.
+   */
+  readonly taskCollectors?: {
+    open (taskId: string, inputs: readonly TopicPartition[]): Promise<RecordCollector>
+    close (taskId: string): Promise<void>
+  }
   readonly consumer: KafkaGroupConsumer
   readonly restorer: ChangelogRestorer
   readonly stateDirectory: StateDirectory
@@ -101,12 +110,16 @@ export class TaskManager {
       const inputs = spec.inputTopics.map((topic) => ({ topic, partition: spec.partition }))
       consumer.pause(inputs)
       let task: StreamTask | undefined
+      let producerOpened = false
       try {
         await stateDirectory.lockTask(spec.id)
-        task = this.newTask(spec)
+        const collector = this.deps.taskCollectors === undefined ? this.deps.collector : await this.deps.taskCollectors.open(spec.id, inputs)
+        producerOpened = this.deps.taskCollectors !== undefined
+        task = this.newTask(spec, collector)
         await task.initializeStores()
       } catch (error) {
         await task?.close().catch(() => undefined)
+        if (producerOpened) await this.deps.taskCollectors?.close(spec.id).catch(() => undefined)
         if (!isDevtripError(error) || !error.canRetry) throw error
         // e.g. the previous owner in this state dir has not let go yet: try again on a later loop turn
         logger.warn(`task ${spec.id} cannot open yet; retrying`, errorFields(error))
@@ -199,6 +212,7 @@ export class TaskManager {
       } catch (error) {
         logger.warn(`task ${m.spec.id} did not close cleanly`, errorFields(error))
       }
+      await this.deps.taskCollectors?.close(m.spec.id).catch((e: unknown) => { logger.warn(`closing the producer of task ${m.spec.id} failed`, errorFields(e)) })
       this.tasks.delete(m.spec.id)
       for (const tp of m.task.inputPartitions) {
         const key = topicPartitionKey(tp)
@@ -321,7 +335,7 @@ export class TaskManager {
     return (this.deps.metadata.subtopologies.find((s) => s.id === subtopologyId)?.stores ?? []).map((s) => s.name)
   }
 
-  private newTask (spec: TaskSpec): StreamTask {
+  private newTask (spec: TaskSpec, collector: RecordCollector): StreamTask {
     const { config, partitions, logger } = this.deps
     const listener: TaskListener = {
       onHandledError: (event) => { this.onHandledError(event) },
@@ -333,7 +347,7 @@ export class TaskManager {
       subtopologyId: spec.subtopologyId,
       partition: spec.partition,
       inputTopics: spec.inputTopics,
-      collector: this.deps.collector,
+      collector,
       partitionsFor: (topic) => {
         const n = partitions.get(topic)
         if (n === undefined) throw new DevtripError('DEVTRIP_UNKNOWN_TOPIC', `the app does not know topic "${topic}" (not a source, sink or internal topic of the topology)`, { details: { topic } })

@@ -160,8 +160,11 @@ export class KafkajsProducer implements KafkaProducer {
       idempotent: this.options.transactionalId === null,
       ...(this.options.transactionalId === null ? {} : { transactionalId: this.options.transactionalId, transactionTimeout: this.options.transactionTimeoutMs }),
       allowAutoTopicCreation: false,
-      // every record gets its partition here (plan()); kafkajs's partitioner is never asked
-      createPartitioner: () => () => { throw new Error('kafkajs partitioner called for a record without a partition') }
+      // every record gets its partition in plan(); kafkajs asks its partitioner for every record anyway
+      createPartitioner: () => ({ message }) => {
+        if (message.partition === undefined || message.partition === null) throw new Error('kafkajs partitioner asked for a record without a partition')
+        return message.partition
+      }
     })
   }
 
@@ -231,8 +234,12 @@ export class KafkajsProducer implements KafkaProducer {
       let size = RECORD_OVERHEAD + (r.key?.length ?? 0) + (r.value?.length ?? 0)
       // kafkajs takes headers as an object: a repeated name becomes an array of its values (kept in order)
       const headers: Record<string, Buffer | Array<Buffer>> = Object.create(null) as Record<string, Buffer | Array<Buffer>>
-      for (const [name, value] of r.headers ?? []) {
-        const v = value as Buffer
+      for (const [j, [name, value]] of (r.headers ?? []).entries()) {
+        if (value === null) {
+          // kafkajs sizes every header value with Buffer.byteLength before writing it, which throws for null
+          throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `send: /records/${index}/headers/${j} has a null value, which kafkajs cannot write (use an empty Buffer, or another --client)`)
+        }
+        const v = value
         const known = headers[name]
         headers[name] = known === undefined ? v : Array.isArray(known) ? [...known, v] : [known, v]
         size += name.length + (value?.length ?? 0) + 4
