@@ -22,7 +22,7 @@ const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig
  * Nth commitTransaction returned: Kafka has the transaction, the stores have not written their batch yet.
  */
 function clients (): KafkaClientFactory {
-  const real = createKafkaClients({ brokers: config.brokers, clientId: config.applicationId })
+  const real = createKafkaClients({ brokers: config.brokers, clientId: config.applicationId }, config.client)
   const killAt = config.killAfterKafkaCommit
   if (killAt === undefined) return real
   let commits = 0

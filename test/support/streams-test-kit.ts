@@ -12,7 +12,7 @@ import { Stores } from '../../state/builders'
 import { Serdes } from '../../state/serdes-builtin'
 import { Consumed, Materialized, Produced, StreamsBuilder, type Topology } from '../../streams'
 import {
-  createKafkaClients, type ConsumedRecord, type KafkaAdmin, type KafkaClientFactory, type ProducerRecord, type TopicPartition
+  createKafkaClients, type ConsumedRecord, type KafkaAdapterName, type KafkaAdmin, type KafkaClientFactory, type ProducerRecord, type TopicPartition
 } from '../../streams/kafka'
 
 export const COUNT_STORE = 'counts'
@@ -176,6 +176,8 @@ export interface ChildConfig {
   producerBatchRecords?: number
   /** kill -9 itself right after the Nth transaction committed at the broker, before the stores wrote their batch */
   killAfterKafkaCommit?: number
+  /** the Kafka adapter (default platformatic) */
+  client?: KafkaAdapterName
 }
 
 /** One JSON line the child printed. */
