@@ -4,16 +4,21 @@
  *   - a zombie: one instance is frozen (SIGSTOP) with records of an open transaction, past the session timeout, so
  *     the group moves its partitions to the other; when it thaws (SIGCONT) its commit is refused (migrated) or its
  *     partitions are reported lost — it aborts, rejoins, and the committed output has no duplicate.
+ * Runs with every adapter in STREAMS_TEST_CLIENTS (default "platformatic,kafkajs"): with kafkajs the zombie is
+ * fenced by the per-task transactional ids its successor initialized, not by the group generation.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { kafkaBrokers } from '../support/infra-env'
+import type { KafkaAdapterName } from '../../streams/kafka'
 import {
   COUNT_STORE, countsByKey, expectedCounts, KafkaKit, sleep, StreamsChild, uniqueName, waitUntil, type ChildConfig
 } from '../support/streams-test-kit'
 
 jest.setTimeout(180_000)
+
+const CLIENTS = (process.env.STREAMS_TEST_CLIENTS ?? 'platformatic,kafkajs').split(',').map((c) => c.trim()).filter((c) => c !== '') as KafkaAdapterName[]
 
 const PARTITIONS = 4
 let kit: KafkaKit
@@ -50,7 +55,7 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
 
-test('two instances share the partitions; a frozen zombie is fenced by the group and leaves no duplicate', async () => {
+test.each(CLIENTS)('%s: two instances share the partitions; a frozen zombie is fenced and leaves no duplicate', async (client) => {
   const input = await kit.createTopic(uniqueName('rb-in'), PARTITIONS)
   const output = await kit.createTopic(uniqueName('rb-out'), PARTITIONS)
   const applicationId = uniqueName('rb-app')
@@ -64,6 +69,7 @@ test('two instances share the partitions; a frozen zombie is fenced by the group
       input,
       output,
       stateDir,
+      client,
       commitIntervalMs: 2000,
       sessionTimeoutMs: 6000,
       heartbeatIntervalMs: 500,
