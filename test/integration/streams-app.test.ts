@@ -56,7 +56,10 @@ describe('StreamsApp end to end', () => {
     ['exactly-once', {}],
     ['at-least-once', {}],
     // every partition hits backpressure (paused at 5 buffered, resumed at 2), tiny chunks and send batches
-    ['exactly-once with tiny buffers', { maxBufferedRecordsPerPartition: 5, processChunkRecords: 3, producerBatchRecords: 7 }]
+    ['exactly-once with tiny buffers', { maxBufferedRecordsPerPartition: 5, processChunkRecords: 3, producerBatchRecords: 7 }],
+    // kafkajs: one transactional producer per task; its push-based consumer under backpressure (pause/resume/seek)
+    ['exactly-once on kafkajs with tiny buffers', { client: 'kafkajs', maxBufferedRecordsPerPartition: 5, processChunkRecords: 3, producerBatchRecords: 7 }],
+    ['at-least-once on kafkajs', { client: 'kafkajs' }]
   ] as const)('a count by key under %s: outputs and the store match the input', async (name, overrides) => {
     const guarantee = name.startsWith('at-least-once') ? 'at-least-once' : 'exactly-once'
     const input = await kit.createTopic(uniqueName('count-in'), 3)
@@ -168,21 +171,22 @@ describe('StreamsApp end to end', () => {
 })
 
 describe('fencing', () => {
-  test('a producer fenced by another one with its transactional id is replaced; the output stays exactly once', async () => {
+  test.each(['platformatic', 'kafkajs'] as const)('%s: a producer fenced by another one with its transactional id is replaced; the output stays exactly once', async (client) => {
     const input = await kit.createTopic(uniqueName('fence-in'), 2)
     const output = await kit.createTopic(uniqueName('fence-out'), 2)
     const applicationId = uniqueName('fence-app')
     kit.track(`${applicationId}-${COUNT_STORE}-changelog`, `${input}.dlq`)
     const registry = new Registry()
     const app = track(new StreamsApp(countTopology(input, output), {
-      applicationId, bootstrapServers: kit.brokers, stateDir: stateDir(), commitIntervalMs: 100, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000
+      applicationId, bootstrapServers: kit.brokers, stateDir: stateDir(), commitIntervalMs: 100, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, client
     }, { logger: quiet, metricsRegistry: registry }))
     await app.start()
     const first = inputs(300, 11)
     await kit.produce(input, first)
     await waitUntil('the first batch committed', async () => (await kit.committedTotal(applicationId)) === first.length)
     // a second producer with the app's transactional id bumps the epoch: the app's producer is now a zombie
-    const usurper = kit.kafka.createProducer({ transactionalId: app.transactionalId as string })
+    // (kafkajs: one producer per task, `<applicationId>-<taskId>`; fence task 0_0's)
+    const usurper = kit.kafka.createProducer({ transactionalId: client === 'kafkajs' ? `${applicationId}-0_0` : app.transactionalId as string })
     await usurper.initTransactions()
     await usurper.close()
     const second = inputs(300, 11)
