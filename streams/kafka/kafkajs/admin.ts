@@ -59,7 +59,9 @@ export class KafkajsAdmin implements KafkaAdmin {
       let created: boolean
       try {
         created = await this.lib.createTopics({
-          waitForLeaders: true,
+          // the port's entry point waits until new topics are listed with leaders (visible-topics.ts); kafkajs's own wait
+          // retries LEADER_NOT_AVAILABLE only and fails on the UNKNOWN_TOPIC_OR_PARTITION a KRaft broker answers meanwhile
+          waitForLeaders: false,
           topics: [{ topic: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor, configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value: String(value) })) }]
         })
       } catch (error) {
