@@ -139,7 +139,7 @@ export function renderComparisonMarkdown (input: TableInput): string {
     `ours ≥ 60 % of the ceiling — ${g.vsCeiling.ratio === null ? '–' : `${(g.vsCeiling.ratio * 100).toFixed(1)} %`}, ${verdict(g.vsCeiling.met)}.`)
   lines.push('')
   lines.push(`Setup: ${formatNumber(c.events)} events of ${c.recordSize} bytes over ${formatNumber(c.keys)} keys, ${c.partitions} partitions, ` +
-    `exactly-once, commit interval ${c.commitIntervalMs} ms, session timeout ${c.sessionTimeoutMs} ms; latency phase ${c.durationSec} s at half of ` +
+    `exactly-once, commit interval ${c.commitIntervalMs} ms, session timeout ${formatNumber(c.sessionTimeoutMs)} ms; latency phase ${c.durationSec} s at half of ` +
     'each run\'s own throughput.')
   lines.push(`Machine: ${input.machine.summary}; load average ${input.machine.loadAverageAtStart.join(' / ')} at the start, ` +
     `${input.machine.loadAverageAtEnd.join(' / ')} at the end.`)
