@@ -17,17 +17,20 @@
  *   1. pre-load K events with K distinct keys, then K/5 more on the first K/5 keys;
  *   2. start; once K + K/10 outputs are visible (every key is in the store and the run is mid-way through the
  *      rest), SIGKILL the process; read the output up to its last stable offsets;
- *   3. restart on the same state directory; restartSeconds = restart → the first new output visible;
+ *   3. wait until the group has no member left (the killed one is removed when its session expires — a wait that
+ *      depends only on --session-timeout and would otherwise swamp the difference between the systems; reported
+ *      apart as sessionWaitSeconds), then restart on the same state directory; restartSeconds = restart → the
+ *      first new output visible (process start, group join, restore, first commit);
  *      restoredRecords = what the system reports it restored (summed once it has caught up with the input, so
  *      restores that finish after its first output are counted too);
  *   4. wait for it to catch up, stop cleanly, exactly-once check (every key counts 1..n exactly once, across the kill).
  *
- * Every system runs with the same session timeout (a killed member is only replaced when its session expires).
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createKafkaClients, type KafkaAdmin, type KafkaClientFactory } from '../streams/kafka'
 import { COUNT_STORE } from './engine-workload'
 import { clockMs, runLatencyPhase, type LatencyPhaseResult } from './latency'
@@ -74,7 +77,9 @@ export interface RestartRunResult {
   readonly outputsAtKill: number
   readonly restoredRecords: number
   readonly restoreReports: number
-  /** restart → first new output visible */
+  /** kill → the group has no member left (the killed member's session expired) */
+  readonly sessionWaitSeconds: number
+  /** restart (after the session wait) → first new output visible */
   readonly restartSeconds: number
   /** restart → every input's output visible */
   readonly catchUpSeconds: number
@@ -218,6 +223,17 @@ export async function runSystemOnce (o: CompareRunOptions): Promise<SystemRunRes
   }
 }
 
+/** Polls the group until it has no member (state Empty or Dead); returns the clock time it saw that. */
+async function waitForEmptyGroup (admin: KafkaAdmin, groupId: string, timeoutMs: number): Promise<number> {
+  const deadline = clockMs() + timeoutMs
+  for (;;) {
+    const [group] = await admin.describeGroups([groupId])
+    if (group === undefined || group.members.length === 0) return clockMs()
+    if (clockMs() > deadline) throw new Error(`group ${groupId} still has ${group.members.length} member(s) ${timeoutMs / 1000} s after the kill`)
+    await sleep(100)
+  }
+}
+
 export interface RestartRunOptions extends Omit<CompareRunOptions, 'events' | 'keys' | 'durationSec' | 'profileDir'> {
   /** distinct keys in the store before the kill */
   readonly restartKeys: number
@@ -246,6 +262,7 @@ export async function runRestartOnce (o: RestartRunOptions): Promise<RestartRunR
     const first = proc
     await watchUntil(watcher, first, `${killAt} outputs (the kill point)`, () => watcher.seen >= killAt, 180_000, progressTicker(say, watcher, total))
     await first.kill()
+    const killedAt = clockMs()
     const firstPeak = first.peakRssMb()
     proc = undefined
     // everything committed before the kill is read now, so that any output seen after the restart is new
@@ -253,7 +270,9 @@ export async function runRestartOnce (o: RestartRunOptions): Promise<RestartRunR
     await watcher.drainTo(stable, 60_000)
     const outputsAtKill = watcher.seen
     if (outputsAtKill >= total) throw new Error(`the system finished all ${total} inputs before it could be killed; use more --restart-keys`)
-    say(`SIGKILL with ${outputsAtKill}/${total} outputs visible; restarting on the same state directory`)
+    say(`SIGKILL with ${outputsAtKill}/${total} outputs visible; waiting for the group to drop the killed member`)
+    const sessionWaitSeconds = (await waitForEmptyGroup(admin, t.applicationId, o.sessionTimeoutMs + 60_000) - killedAt) / 1000
+    say(`group empty ${sessionWaitSeconds.toFixed(1)} s after the kill; restarting on the same state directory`)
 
     const restartedAt = clockMs()
     proc = await o.system.start(startOptions(base, t))
@@ -276,6 +295,7 @@ export async function runRestartOnce (o: RestartRunOptions): Promise<RestartRunR
       outputsAtKill,
       restoredRecords: report.restoredRecords,
       restoreReports: report.restoreReports,
+      sessionWaitSeconds: round(sessionWaitSeconds, 2),
       restartSeconds: round(restartSeconds, 2),
       catchUpSeconds: round(catchUpSeconds, 2),
       outputRecordsVerified: verified,
