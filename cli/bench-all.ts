@@ -88,7 +88,7 @@ export function allOptionsFromFlags (flags: AllFlags): ReturnType<typeof resolve
   }
 }
 
-function printSummary (report: CompareBenchReport, written: { resultsFile: string, docsFile: string | null }): void {
+function printSummary (report: CompareBenchReport, written: { resultsFile: string | null, docsFile: string | null }): void {
   printTable((Object.entries(report.systems)).map(([name, s]) => ({
     SYSTEM: name,
     'EVENTS/S': formatNumber(s.eventsPerSec),
@@ -102,7 +102,7 @@ function printSummary (report: CompareBenchReport, written: { resultsFile: strin
   printLine('')
   printLine(`ceiling: ${formatNumber(report.ceiling.eventsPerSec)} events/s; ours ÷ ceiling ${formatNumber(report.goals.vsCeiling.ratio, 3)}, ` +
     `ours ÷ Kafka Streams ${formatNumber(report.goals.vsKafkaStreams.ratio, 3)}`)
-  printLine(`results: ${written.resultsFile}; docs: ${written.docsFile ?? 'not updated'}`)
+  printLine(`results: ${written.resultsFile ?? 'not written (--no-write)'}; docs: ${written.docsFile ?? 'not updated'}`)
   for (const e of report.errors) printLine(`error: ${e}`)
 }
 
@@ -125,17 +125,20 @@ async function benchAll (flags: AllFlags, paths: { cacheDir: string, projectRoot
   }
   if (options.profileDir !== null) mkdirSync(options.profileDir, { recursive: true })
   const report = await runCompareBench(options, { brokers, tools: options.ceiling ? tools : null, systems, kafkaVersion: KAFKA_VERSION, onProgress: progress })
-  const written = writeComparisonOutputs(report, {
-    resultsDir: join(paths.projectRoot, 'bench', 'results'),
-    docsFile: flags.write === false ? null : join(paths.projectRoot, 'docs', 'benchmarks.md'),
-    command: `bin/devtrip-streams bench all ${rawArgs.filter((a) => a !== '--json').join(' ')}`.trim()
-  })
-  progress(`results written to ${written.resultsFile}${written.docsFile === null ? '' : `; table regenerated in ${written.docsFile}`}`)
+  // --no-write: a trial run leaves both files alone, so the committed JSON and table always come from the same run
+  const written = flags.write === false
+    ? { resultsFile: null, docsFile: null }
+    : writeComparisonOutputs(report, {
+      resultsDir: join(paths.projectRoot, 'bench', 'results'),
+      docsFile: join(paths.projectRoot, 'docs', 'benchmarks.md'),
+      command: `bin/devtrip-streams bench all ${rawArgs.filter((a) => a !== '--json').join(' ')}`.trim()
+    })
+  if (written.resultsFile !== null) progress(`results written to ${written.resultsFile}${written.docsFile === null ? '' : `; table regenerated in ${written.docsFile}`}`)
   if (flags.json === true) printJson(report)
   else printSummary(report, written)
   if (report.errors.length > 0) {
     throw new CliError(`${report.errors.length} run(s) failed (first: ${report.errors[0] as string}); docs/benchmarks.md was not updated`,
-      `the results with the errors are in ${written.resultsFile}`, EXIT_FAILURE)
+      written.resultsFile === null ? 'rerun with --json to see every error' : `the results with the errors are in ${written.resultsFile}`, EXIT_FAILURE)
   }
 }
 
@@ -157,7 +160,7 @@ export function registerBenchAll (bench: Command, paths: { cacheDir: string, pro
     .option('--systems <list>', 'comma-separated subset: devtrip-streams (ours), kafka-streams (ks), quix-streams (quix)')
     .option('--no-ceiling', 'skip ProducerPerformance / ConsumerPerformance')
     .option('--profile <dir>', 'run our engine under node --cpu-prof in the throughput runs and summarize the profiles')
-    .option('--no-write', 'write bench/results/<date>.json only, leave docs/benchmarks.md alone')
+    .option('--no-write', 'a trial: write neither bench/results/<date>.json nor docs/benchmarks.md')
     .option('--brokers <list>', 'Kafka bootstrap brokers (default: KAFKA_BROKERS or the infra env file)')
     .option('--json', 'the whole report as one JSON document on stdout')
     .action(async (flags: AllFlags) => { await benchAll(flags, paths, process.argv.slice(process.argv.indexOf('all') + 1)) })
