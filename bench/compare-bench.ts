@@ -15,6 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { DevtripError } from '../events/errors'
+import type { KafkaAdapterName } from '../streams/kafka'
 import { runCeiling, type CeilingResult, type KafkaToolsEnv } from './ceiling'
 import { runRestartOnce, runSystemOnce, type RestartRunResult, type SystemRunResult } from './compare-run'
 import {
@@ -91,6 +92,8 @@ export function resolveCompareBenchOptions (input: CompareBenchOptionsInput = {}
 
 export interface CompareBenchEnv {
   readonly brokers: readonly string[]
+  /** the Kafka client adapter our engine (and the benchmark's own clients) run on; default platformatic */
+  readonly client?: KafkaAdapterName
   readonly tools: KafkaToolsEnv | null
   /** the systems to run, by name (built by the caller) */
   readonly systems: Readonly<Partial<Record<SystemName, BenchSystem>>>
@@ -120,7 +123,7 @@ export interface CompareBenchReport {
   readonly goals: Goals
   /** every failure, "system run r: message"; a report with errors is not written into the docs */
   readonly errors: readonly string[]
-  readonly config: CompareBenchOptions & { readonly brokers: readonly string[], readonly method: Readonly<Record<string, string>> }
+  readonly config: CompareBenchOptions & { readonly brokers: readonly string[], readonly client: KafkaAdapterName, readonly method: Readonly<Record<string, string>> }
   readonly machine: MachineInfo
 }
 
@@ -170,7 +173,7 @@ export async function runCompareBench (options: CompareBenchOptions, env: Compar
   const ceilings: CeilingResult[] = []
   const errors: string[] = []
   const common = {
-    brokers: env.brokers, recordSize: options.recordSize, partitions: options.partitions, commitIntervalMs: options.commitIntervalMs,
+    brokers: env.brokers, client: env.client ?? 'platformatic', recordSize: options.recordSize, partitions: options.partitions, commitIntervalMs: options.commitIntervalMs,
     sessionTimeoutMs: options.sessionTimeoutMs, onProgress: say
   }
   for (let run = 1; run <= options.runs; run++) {
@@ -240,7 +243,7 @@ export async function runCompareBench (options: CompareBenchOptions, env: Compar
     ceiling: { eventsPerSec: ceilingEventsPerSec, runs: ceilings },
     goals: goalsOf(ours, systems['kafka-streams'], ceilingEventsPerSec),
     errors,
-    config: { ...options, brokers: env.brokers, method: METHOD },
+    config: { ...options, brokers: env.brokers, client: env.client ?? 'platformatic', method: METHOD },
     machine: { ...machine, loadAverageAtEnd: loadavg().map((l) => round(l, 2)) }
   }
 }

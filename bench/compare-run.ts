@@ -31,7 +31,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createKafkaClients, type KafkaAdmin, type KafkaClientFactory } from '../streams/kafka'
+import { createKafkaClients, type KafkaAdapterName, type KafkaAdmin, type KafkaClientFactory } from '../streams/kafka'
 import { COUNT_STORE } from './engine-workload'
 import { clockMs, runLatencyPhase, type LatencyPhaseResult } from './latency'
 import { summarizeCpuProfile, type CpuProfile, type ProfileSummary } from './profile-summary'
@@ -41,6 +41,8 @@ import { OutputWatcher, preload, verifyOutput } from './topic-io'
 
 export interface CompareRunOptions {
   readonly brokers: readonly string[]
+  /** the Kafka client adapter of our engine and of the benchmark's own clients (the peers bring their own) */
+  readonly client: KafkaAdapterName
   readonly system: BenchSystem
   readonly events: number
   readonly keys: number
@@ -117,7 +119,8 @@ function startOptions (o: CompareRunOptions, t: RunTopics): SystemStartOptions {
     stateDir: t.stateDir,
     store: COUNT_STORE,
     commitIntervalMs: o.commitIntervalMs,
-    sessionTimeoutMs: o.sessionTimeoutMs
+    sessionTimeoutMs: o.sessionTimeoutMs,
+    client: o.client
   }
 }
 
@@ -158,7 +161,7 @@ async function createRunTopics (admin: KafkaAdmin, t: RunTopics, partitions: num
 export async function runSystemOnce (o: CompareRunOptions): Promise<SystemRunResult> {
   const say = (line: string): void => { o.onProgress(`${o.label}: ${line}`) }
   const t = freshTopics(o.system.name, 'cmp')
-  const kafka: KafkaClientFactory = createKafkaClients({ brokers: o.brokers, clientId: 'devtrip-bench-all' })
+  const kafka: KafkaClientFactory = createKafkaClients({ brokers: o.brokers, clientId: 'devtrip-bench-all' }, o.client)
   const admin = kafka.createAdmin()
   let proc: SystemProcess | undefined
   let watcher: OutputWatcher | undefined
@@ -250,7 +253,7 @@ export function restartInputs (restartKeys: number): { total: number, killAt: nu
 export async function runRestartOnce (o: RestartRunOptions): Promise<RestartRunResult> {
   const say = (line: string): void => { o.onProgress(`${o.label}: ${line}`) }
   const t = freshTopics(o.system.name, 'rst')
-  const kafka = createKafkaClients({ brokers: o.brokers, clientId: 'devtrip-bench-all' })
+  const kafka = createKafkaClients({ brokers: o.brokers, clientId: 'devtrip-bench-all' }, o.client)
   const admin = kafka.createAdmin()
   const { total, killAt } = restartInputs(o.restartKeys)
   let proc: SystemProcess | undefined

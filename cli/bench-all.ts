@@ -16,7 +16,7 @@ import {
 import { formatNumber } from '../bench/compare-report'
 import { buildKafkaStreamsPeer, buildQuixPeer, kafkaStreamsSystem, quixSystem } from '../bench/peers'
 import { engineSystem, SYSTEM_NAMES, type BenchSystem, type SystemName } from '../bench/system-process'
-import { resolveBrokers } from './connection'
+import { kafkaClientOption, resolveBrokers, resolveKafkaClient } from './connection'
 import { ensureKafkaJars, javaExecutable, KAFKA_VERSION, kafkaClasspath, kafkaLog4jConfig } from './infra'
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson, printLine, printTable } from './output'
 
@@ -36,6 +36,7 @@ export interface AllFlags {
   profile?: string
   write?: boolean
   brokers?: string
+  client?: string
   json?: boolean
 }
 
@@ -109,6 +110,7 @@ function printSummary (report: CompareBenchReport, written: { resultsFile: strin
 async function benchAll (flags: AllFlags, paths: { cacheDir: string, projectRoot: string }, rawArgs: readonly string[]): Promise<void> {
   const options = allOptionsFromFlags(flags)
   const brokers = resolveBrokers(flags.brokers)
+  const client = resolveKafkaClient(flags.client)
   const progress = (line: string): void => { process.stderr.write(`bench: ${line}\n`) }
   const java = javaExecutable()
   let tools = null
@@ -124,7 +126,7 @@ async function benchAll (flags: AllFlags, paths: { cacheDir: string, projectRoot
     else systems[name] = quixSystem(await buildQuixPeer(peerEnv), peerEnv.peersDir)
   }
   if (options.profileDir !== null) mkdirSync(options.profileDir, { recursive: true })
-  const report = await runCompareBench(options, { brokers, tools: options.ceiling ? tools : null, systems, kafkaVersion: KAFKA_VERSION, onProgress: progress })
+  const report = await runCompareBench(options, { brokers, client, tools: options.ceiling ? tools : null, systems, kafkaVersion: KAFKA_VERSION, onProgress: progress })
   // --no-write: a trial run leaves both files alone, so the committed JSON and table always come from the same run
   const written = flags.write === false
     ? { resultsFile: null, docsFile: null }
@@ -162,6 +164,7 @@ export function registerBenchAll (bench: Command, paths: { cacheDir: string, pro
     .option('--profile <dir>', 'run our engine under node --cpu-prof in the throughput runs and summarize the profiles')
     .option('--no-write', 'a trial: write neither bench/results/<date>.json nor docs/benchmarks.md')
     .option('--brokers <list>', 'Kafka bootstrap brokers (default: KAFKA_BROKERS or the infra env file)')
+    .addOption(kafkaClientOption())
     .option('--json', 'the whole report as one JSON document on stdout')
     .action(async (flags: AllFlags) => { await benchAll(flags, paths, process.argv.slice(process.argv.indexOf('all') + 1)) })
 }

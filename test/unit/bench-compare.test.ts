@@ -151,7 +151,7 @@ describe('options', () => {
     registerBenchAll(bench, { cacheDir: '/nowhere', projectRoot: '/nowhere' })
     const all = bench.commands.find((c) => c.name() === 'all')
     expect(all?.options.map((o) => o.long)).toEqual(expect.arrayContaining([
-      '--events', '--runs', '--restart-keys', '--restart-runs', '--systems', '--no-ceiling', '--profile', '--no-write', '--json'
+      '--events', '--runs', '--restart-keys', '--restart-runs', '--systems', '--no-ceiling', '--profile', '--no-write', '--client', '--json'
     ]))
   })
 })
