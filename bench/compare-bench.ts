@@ -59,7 +59,7 @@ const schema = {
     commitIntervalMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 100 },
     // the broker refuses sessions outside group.min/max.session.timeout.ms (6 s … 30 min by default)
     sessionTimeoutMs: { type: 'integer', minimum: 6000, maximum: 300_000, default: 10_000 },
-    restartKeys: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 1000, maximum: 50_000_000 }], default: 1_000_000 },
+    restartKeys: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 10_000, maximum: 50_000_000 }], default: 1_000_000 },
     restartRuns: { type: ['integer', 'null'], minimum: 0, maximum: 50, default: null },
     systems: {
       type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...SYSTEM_NAMES] }, default: [...SYSTEM_NAMES]
@@ -78,7 +78,7 @@ export function resolveCompareBenchOptions (input: CompareBenchOptionsInput = {}
     const problems = (validate.errors ?? [])
       // anyOf repeats its branches' complaints; its own line ("must match a schema in anyOf") says enough with the path
       .filter((e) => !(e.schemaPath.includes('/anyOf/') && e.keyword !== 'anyOf'))
-      .map((e) => `${e.instancePath === '' ? '/' : e.instancePath} ${e.keyword === 'anyOf' ? 'must be 0 (skip) or a whole number from 1000' : e.message ?? 'is invalid'}` +
+      .map((e) => `${e.instancePath === '' ? '/' : e.instancePath} ${e.keyword === 'anyOf' ? 'must be 0 (skip) or a whole number from 10000' : e.message ?? 'is invalid'}` +
         (e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '') +
         (e.keyword === 'enum' ? ` (${SYSTEM_NAMES.join(', ')})` : ''))
     throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `invalid bench all options: ${problems.join('; ')}`)
@@ -134,8 +134,8 @@ const METHOD = {
     'output (its records not counted) to the poll that brings the N-th output; same code for every system',
   latency: 'fixed input rate of half that run\'s own throughput; record i scheduled at t0 + i/rate with that intended time in a header; ' +
     'latency = time a read_committed reader first sees its output − intended time (no coordinated omission); nearest-rank percentiles',
-  restart: 'K events with K distinct keys, then K/5 more; SIGKILL once K + K/10 outputs are visible; restart on the same state ' +
-    'directory; seconds from the restart to the first new output; records restored as each system reports them (ours: restore ' +
+  restart: 'K events with K distinct keys, then E = max(K/5, 50 000) more; SIGKILL once K + E/2 outputs are visible; wait until the ' +
+    'group is empty (the killed member\'s session expired; reported as sessionWaitSeconds); restart on the same state directory; seconds from the restart to the first new output; records restored as each system reports them (ours: restore ' +
     'events; Kafka Streams: StateRestoreListener; Quix: changelog records its recovery applied); then exactly-once check',
   memory: 'peak RSS = largest VmHWM (/proc/<pid>/status, process and children) of any of the system\'s processes in the round',
   ceiling: 'ProducerPerformance (acks=all, same record count and size) then ConsumerPerformance; min(producer records/s, consumer fetch.nMsg.sec)',

@@ -14,8 +14,8 @@
  *   4. clean stop, then the exactly-once check of the whole output (bench/topic-io.ts).
  *
  * runRestartOnce — restart after SIGKILL with many keys in the store:
- *   1. pre-load K events with K distinct keys, then K/5 more on the first K/5 keys;
- *   2. start; once K + K/10 outputs are visible (every key is in the store and the run is mid-way through the
+ *   1. pre-load K events with K distinct keys, then E = max(K/5, 50 000) more on the first keys again;
+ *   2. start; once K + E/2 outputs are visible (every key is in the store and the run is mid-way through the
  *      rest), SIGKILL the process; read the output up to its last stable offsets;
  *   3. wait until the group has no member left (the killed one is removed when its session expires — a wait that
  *      depends only on --session-timeout and would otherwise swamp the difference between the systems; reported
@@ -244,9 +244,12 @@ export interface RestartRunOptions extends Omit<CompareRunOptions, 'events' | 'k
   readonly restartKeys: number
 }
 
-/** The events of the restart test: K distinct keys, then K/5 more on keys 0 … K/5 − 1. */
+/**
+ * The events of the restart test: K distinct keys, then K/5 more (at least 50 000, so that even a fast system with a
+ * small K is still mid-run when the kill comes) on the first keys again.
+ */
 export function restartInputs (restartKeys: number): { total: number, killAt: number } {
-  const extra = Math.max(1, Math.round(restartKeys / 5))
+  const extra = Math.max(50_000, Math.round(restartKeys / 5))
   return { total: restartKeys + extra, killAt: restartKeys + Math.max(1, Math.round(extra / 2)) }
 }
 
@@ -270,14 +273,16 @@ export async function runRestartOnce (o: RestartRunOptions): Promise<RestartRunR
     const killedAt = clockMs()
     const firstPeak = first.peakRssMb()
     proc = undefined
-    // everything committed before the kill is read now, so that any output seen after the restart is new
+    say(`SIGKILL with ${watcher.seen}/${total} outputs seen; waiting for the group to drop the killed member`)
+    const sessionWaitSeconds = (await waitForEmptyGroup(admin, t.applicationId, o.sessionTimeoutMs + 60_000) - killedAt) / 1000
+    // everything committed before the kill is read now, so that any output seen after the restart is new. Read only
+    // after the session wait: a commit whose EndTxn the killed process had already sent completes on the
+    // coordinator a moment after the kill, and its outputs must not pass for the restarted system's
     const stable = await admin.listOffsets(watcher.partitions, 'latest', 'read_committed')
     await watcher.drainTo(stable, 60_000)
     const outputsAtKill = watcher.seen
     if (outputsAtKill >= total) throw new Error(`the system finished all ${total} inputs before it could be killed; use more --restart-keys`)
-    say(`SIGKILL with ${outputsAtKill}/${total} outputs visible; waiting for the group to drop the killed member`)
-    const sessionWaitSeconds = (await waitForEmptyGroup(admin, t.applicationId, o.sessionTimeoutMs + 60_000) - killedAt) / 1000
-    say(`group empty ${sessionWaitSeconds.toFixed(1)} s after the kill; restarting on the same state directory`)
+    say(`group empty ${sessionWaitSeconds.toFixed(1)} s after the kill, ${outputsAtKill}/${total} outputs committed; restarting on the same state directory`)
 
     const restartedAt = clockMs()
     proc = await o.system.start(startOptions(base, t))

@@ -115,9 +115,9 @@ describe('options', () => {
     expect(resolveCompareBenchOptions({ runs: 1 }).restartRuns).toBe(1)
   })
 
-  test('restart keys: 0 skips the test, otherwise at least 1000', () => {
+  test('restart keys: 0 skips the test, otherwise at least 10 000', () => {
     expect(resolveCompareBenchOptions({ restartKeys: 0 }).restartKeys).toBe(0)
-    expect(() => resolveCompareBenchOptions({ restartKeys: 500 })).toThrow(/\/restartKeys must be 0 \(skip\) or a whole number from 1000/)
+    expect(() => resolveCompareBenchOptions({ restartKeys: 5000 })).toThrow(/\/restartKeys must be 0 \(skip\) or a whole number from 10000/)
   })
 
   test('bad values name every field; restart runs may not exceed runs', () => {
@@ -180,9 +180,9 @@ describe('peer protocol and memory', () => {
 })
 
 describe('restart workload', () => {
-  test('K distinct keys plus K/5 more; the kill comes half-way through the extra ones', () => {
+  test('K distinct keys plus K/5 more (at least 50 000); the kill comes half-way through the extra ones', () => {
     expect(restartInputs(1_000_000)).toEqual({ total: 1_200_000, killAt: 1_100_000 })
-    expect(restartInputs(1000)).toEqual({ total: 1200, killAt: 1100 })
+    expect(restartInputs(10_000)).toEqual({ total: 60_000, killAt: 35_000 })
   })
 })
 
