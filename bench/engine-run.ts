@@ -22,10 +22,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createKafkaClients, type KafkaAdapterName, type KafkaAdmin, type KafkaClientFactory, type ProducerRecord, type TopicPartition } from '../streams/kafka'
-import { COUNT_STORE, eventValue, userKey, type FromWorker } from './engine-workload'
+import { createKafkaClients, type KafkaAdapterName } from '../streams/kafka'
+import { COUNT_STORE, type FromWorker } from './engine-workload'
 import { runLatencyPhase, type LatencyPhaseResult } from './latency'
 import { summarizeCpuProfile, type CpuProfile, type ProfileSummary } from './profile-summary'
+import { noOpenTransaction, partitionsOf, preload, verifyOutput } from './topic-io'
 import { WorkerHandle } from './worker-handle'
 
 export interface EngineRunOptions {
@@ -70,90 +71,6 @@ export interface EngineRunResult {
 type StateMessage = Extract<FromWorker, { type: 'state' }>
 type CommitMessage = Extract<FromWorker, { type: 'commit' }>
 
-const PRELOAD_CHUNK = 10_000
-
-async function preload (kafka: KafkaClientFactory, topic: string, options: EngineRunOptions): Promise<void> {
-  const producer = kafka.createProducer()
-  try {
-    const now = Date.now()
-    for (let start = 0; start < options.events; start += PRELOAD_CHUNK) {
-      const records: ProducerRecord[] = []
-      for (let i = start; i < Math.min(options.events, start + PRELOAD_CHUNK); i++) {
-        records.push({ topic, key: Buffer.from(userKey(i, options.keys), 'utf8'), value: eventValue(i, options.keys, options.recordSize, now) })
-      }
-      await producer.send(records)
-    }
-  } finally {
-    await producer.close()
-  }
-}
-
-function partitionsOf (topic: string, count: number): TopicPartition[] {
-  return Array.from({ length: count }, (_v, partition) => ({ topic, partition }))
-}
-
-/** True when no transaction is open on any partition of the topic (last stable offset = high watermark everywhere). */
-async function noOpenTransaction (admin: KafkaAdmin, tps: readonly TopicPartition[]): Promise<boolean> {
-  const [stable, high] = await Promise.all([admin.listOffsets(tps, 'latest', 'read_committed'), admin.listOffsets(tps, 'latest', 'read_uncommitted')])
-  return stable.every((s, i) => s.offset === (high[i] as { offset: bigint }).offset)
-}
-
-/** How many inputs key k got: inputs are keyed round-robin over `keys` keys. */
-export function expectedCountForKey (k: number, totalInputs: number, keys: number): number {
-  return Math.floor(totalInputs / keys) + (k < totalInputs % keys ? 1 : 0)
-}
-
-/**
- * Reads the whole output read_committed and checks it is exactly one record per input: per key, as many records as
- * inputs and the highest count equal to that number. Returns the number of records read.
- */
-async function verifyOutput (kafka: KafkaClientFactory, admin: KafkaAdmin, output: string, partitions: number, totalInputs: number, keys: number): Promise<number> {
-  const tps = partitionsOf(output, partitions)
-  const deadline = Date.now() + 60_000
-  while (!(await noOpenTransaction(admin, tps))) {
-    if (Date.now() > deadline) throw new Error(`exactly-once check: a transaction is still open on ${output} 60 s after the app closed`)
-    await sleep(50)
-  }
-  const ends = await admin.listOffsets(tps, 'latest', 'read_committed')
-  const consumer = kafka.createAssignedConsumer({ isolationLevel: 'read_committed', autoOffsetReset: 'earliest' })
-  const seen = new Map<string, { records: number, max: number }>()
-  let read = 0
-  try {
-    consumer.assign(tps)
-    const done = (): boolean => tps.every((tp, i) => (consumer.position(tp) ?? -1n) >= (ends[i] as { offset: bigint }).offset)
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`exactly-once check: reading ${output} back did not finish (read ${read} records)`)
-      for (const batch of await consumer.poll(100)) {
-        for (const record of batch.records) {
-          if (record.key === null || record.value === null || record.value.length !== 8) {
-            throw new Error(`exactly-once check: malformed output record at ${batch.topic}:${batch.partition}@${record.offset}`)
-          }
-          const key = record.key.toString('utf8')
-          const count = Number(record.value.readBigInt64BE(0))
-          const entry = seen.get(key) ?? { records: 0, max: 0 }
-          entry.records++
-          entry.max = Math.max(entry.max, count)
-          seen.set(key, entry)
-          read++
-        }
-      }
-    }
-  } finally {
-    await consumer.close().catch(() => undefined)
-  }
-  if (read !== totalInputs) throw new Error(`exactly-once check failed: ${read} committed output records for ${totalInputs} inputs`)
-  for (let k = 0; k < Math.min(keys, totalInputs); k++) {
-    const key = userKey(k, keys)
-    const expected = expectedCountForKey(k, totalInputs, keys)
-    const got = seen.get(key)
-    if (got === undefined || got.records !== expected || got.max !== expected) {
-      throw new Error(`exactly-once check failed for ${key}: expected ${expected} outputs counting up to ${expected}, ` +
-        `got ${got?.records ?? 0} outputs up to ${got?.max ?? 0}`)
-    }
-  }
-  return read
-}
-
 export async function runEngineOnce (options: EngineRunOptions): Promise<EngineRunResult> {
   const say = (line: string): void => { options.onProgress(`${options.label}: ${line}`) }
   const id = randomBytes(4).toString('hex')
@@ -168,7 +85,7 @@ export async function runEngineOnce (options: EngineRunOptions): Promise<EngineR
   try {
     await admin.createTopics([input, output].map((name) => ({ name, partitions: options.partitions, replicationFactor: 1 })))
     say(`pre-loading ${options.events} events of ${options.recordSize} bytes (${options.keys} keys) into ${input}`)
-    await preload(kafka, input, options)
+    await preload(kafka, input, { events: options.events, keys: options.keys, recordSize: options.recordSize })
 
     const profileName = `engine-${applicationId}.cpuprofile`
     const execArgv = options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${profileName}`]

@@ -23,7 +23,8 @@ async function start (message: WorkerStartMessage): Promise<void> {
     client: message.client,
     stateDir: message.stateDir,
     processingGuarantee: 'exactly-once',
-    commitIntervalMs: message.commitIntervalMs
+    commitIntervalMs: message.commitIntervalMs,
+    ...(message.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: message.sessionTimeoutMs } : {})
   })
   app.onStateChange((next) => { send({ type: 'state', state: next, atMs: Date.now() }) })
   // committed input offsets per partition, from the runtime's commit events (published once a commit is complete)
@@ -35,6 +36,11 @@ async function start (message: WorkerStartMessage): Promise<void> {
     let sum = 0
     for (const offset of committed.values()) sum += offset
     send({ type: 'commit', committedInputRecords: sum, atMs: Date.now() })
+  })
+  subscribe('devtrip-streams:restore', (event) => {
+    const e = event as { applicationId?: string, store?: string, partition?: number, restoredRecords?: number }
+    if (e.applicationId !== message.applicationId) return
+    send({ type: 'restored', store: String(e.store), partition: Number(e.partition), records: Number(e.restoredRecords ?? 0), atMs: Date.now() })
   })
   await app.start()
 }

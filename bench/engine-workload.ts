@@ -71,6 +71,8 @@ export interface WorkerStartMessage {
   readonly output: string
   readonly stateDir: string
   readonly commitIntervalMs: number
+  /** the consumer group session (default: the StreamsApp's); `bench all` gives every system the same one */
+  readonly sessionTimeoutMs?: number
 }
 
 export interface WorkerStopMessage {
@@ -84,5 +86,7 @@ export type FromWorker =
   | { readonly type: 'state', readonly state: string, readonly atMs: number }
   /** after every commit: the input records committed so far (sum of the committed input offsets) */
   | { readonly type: 'commit', readonly committedInputRecords: number, readonly atMs: number }
+  /** one store partition restored from its changelog (the runtime's `devtrip-streams:restore` event) */
+  | { readonly type: 'restored', readonly store: string, readonly partition: number, readonly records: number, readonly atMs: number }
   | { readonly type: 'closed', readonly processedRecords: number, readonly commits: number, readonly restoredRecords: number }
   | { readonly type: 'error', readonly message: string }

@@ -14,6 +14,8 @@ import { resolveEngineBenchOptions, runEngineBench, type EngineBenchOptionsInput
 import { kafkaClientOption, resolveBrokers, resolveKafkaClient } from '../connection'
 import { ensureKafkaJars, javaExecutable, KAFKA_VERSION, kafkaClasspath, kafkaLog4jConfig } from '../infra'
 import { CliError, EXIT_USAGE, printJson, printLine, printTable } from '../output'
+import { cacheDir, projectRoot } from '../paths'
+import { registerBenchAll } from '../bench-all'
 
 interface EngineFlags {
   events?: string
@@ -159,5 +161,6 @@ export function register (program: Command): void {
     .addOption(kafkaClientOption())
     .option('--json', 'one JSON document on stdout')
     .action(async (flags: EngineFlags) => { await benchEngine(flags) })
+  registerBenchAll(bench, { cacheDir, projectRoot })
   registerBenchModules(bench, join(__dirname, '..', '..', 'bench'))
 }

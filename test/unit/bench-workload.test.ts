@@ -1,5 +1,5 @@
 import { countTopology, eventValue, userKey, type BenchEvent } from '../../bench/engine-workload'
-import { expectedCountForKey } from '../../bench/engine-run'
+import { expectedCountForKey } from '../../bench/topic-io'
 import { readStamp, stampHeaders } from '../../bench/latency'
 import { Serdes } from '../../state/serdes-builtin'
 import { TopologyTestDriver } from '../../streams'
