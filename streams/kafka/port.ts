@@ -327,6 +327,11 @@ export interface KafkaAdapterCapabilities {
    *    transactional id, so the runtime uses one transactional producer per task, `<applicationId>-<taskId>`.
    */
   readonly transactionalOffsetFencing: 'group-metadata' | 'group-id-only'
+  /**
+   * What a header with a null value becomes: 'kept' (written and read back as null), or 'written-empty' (the client
+   * library can only write bytes, so it arrives as an empty value — kafkajs and the librdkafka binding).
+   */
+  readonly nullHeaderValues: 'kept' | 'written-empty'
 }
 
 /** Creates clients of one cluster through one adapter. */

@@ -55,7 +55,7 @@ class Script {
   factory (): KafkaClientFactory {
     return {
       adapter: 'scripted',
-      capabilities: { transactionalOffsetFencing: 'group-metadata' },
+      capabilities: { transactionalOffsetFencing: 'group-metadata', nullHeaderValues: 'kept' },
       createProducer: (options?: ProducerOptions) => {
         const p = new ScriptedProducer(options ?? {}, this)
         this.producers.push(p)

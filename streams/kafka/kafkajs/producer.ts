@@ -24,6 +24,8 @@ import { checkGroupMetadata, checkOffsets, checkProducerRecords } from '../valid
 import { translateError } from './errors'
 import { createClient, kafkajs, type KafkaJS } from './library'
 import { groupByTopic } from './offsets'
+
+const EMPTY = Buffer.alloc(0)
 import { acquireSharedMetadata, type SharedMetadata } from './shared-metadata'
 
 const CHUNK_BYTES = 512 * 1024
@@ -234,12 +236,11 @@ export class KafkajsProducer implements KafkaProducer {
       let size = RECORD_OVERHEAD + (r.key?.length ?? 0) + (r.value?.length ?? 0)
       // kafkajs takes headers as an object: a repeated name becomes an array of its values (kept in order)
       const headers: Record<string, Buffer | Array<Buffer>> = Object.create(null) as Record<string, Buffer | Array<Buffer>>
-      for (const [j, [name, value]] of (r.headers ?? []).entries()) {
-        if (value === null) {
-          // kafkajs sizes every header value with Buffer.byteLength before writing it, which throws for null
-          throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `send: /records/${index}/headers/${j} has a null value, which kafkajs cannot write (use an empty Buffer, or another --client)`)
-        }
-        const v = value
+      for (const [name, value] of r.headers ?? []) {
+        // kafkajs sizes every header value with Buffer.byteLength before writing it, which throws for null: a null
+        // value is written as an empty one (capabilities.nullHeaderValues = 'written-empty'), so a record forwarded
+        // with a null header from another producer is still delivered instead of failing the task
+        const v = value ?? EMPTY
         const known = headers[name]
         headers[name] = known === undefined ? v : Array.isArray(known) ? [...known, v] : [known, v]
         size += name.length + (value?.length ?? 0) + 4
