@@ -49,7 +49,8 @@ interface Instance {
   launch: number
   killedOnPurpose: boolean
   running: boolean
-  /** `app:taskId` this instance committed at least once (its stores hold a checkpoint for them) */
+  /** `app:taskId` whose stores this instance gave a changelog checkpoint at least once (a commit that wrote
+   * nothing to a task's stores leaves none: restoring such a task from offset 0 later is right, not a loss) */
   readonly committedTasks: Set<string>
 }
 
@@ -123,7 +124,7 @@ export class Fleet {
         break
       case 'committed':
         this.commits++
-        for (const task of (event.tasks as string[] | undefined) ?? []) instance.committedTasks.add(`${String(event.app)}:${task}`)
+        for (const task of (event.checkpointedTasks as string[] | undefined) ?? []) instance.committedTasks.add(`${String(event.app)}:${task}`)
         break
       case 'restored': {
         const key = `${String(event.app)}:${String(event.taskId)}`

@@ -170,9 +170,9 @@ function reportDiagnostics (apps: readonly RunningApp[]): void {
   subscribe('devtrip-streams:commit', (message) => {
     const app = ours(message)
     if (app === undefined) return
-    const m = message as { aborted?: boolean, reason?: string, tasks?: string[], records?: number, durationMs?: number }
+    const m = message as { aborted?: boolean, reason?: string, tasks?: string[], checkpointedTasks?: string[], records?: number, durationMs?: number }
     if (m.aborted === true) emitEvent('aborted', { app, reason: m.reason })
-    else emitEvent('committed', { app, reason: m.reason, tasks: m.tasks, records: m.records, durationMs: Math.round(m.durationMs ?? 0) })
+    else emitEvent('committed', { app, reason: m.reason, tasks: m.tasks, checkpointedTasks: m.checkpointedTasks, records: m.records, durationMs: Math.round(m.durationMs ?? 0) })
   })
   subscribe('devtrip-streams:rebalance', (message) => {
     const app = ours(message)

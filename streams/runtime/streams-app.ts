@@ -396,12 +396,14 @@ export class StreamsApp {
       commitOffsets: async (o) => { await consumer.commitOffsets(o) }
     })
     // Kafka has committed: now the state writes of the transaction become durable, with their checkpoints
+    const checkpointed: string[] = []
     await Promise.all(committing.map(async (m) => {
       const ends = new Map<string, bigint>()
       for (const tp of m.task.changelogPartitions()) {
         const end = outcome.changelogEnds.get(topicPartitionKey(tp))
         if (end !== undefined) ends.set(tp.topic, end)
       }
+      if (ends.size > 0) checkpointed.push(m.spec.id)
       await m.task.commitStores(ends)
     }))
     const seconds = (performance.now() - started) / 1000
@@ -415,6 +417,8 @@ export class StreamsApp {
         applicationId: this.config.applicationId,
         reason,
         tasks: committing.map((m) => m.spec.id),
+        // the tasks whose stores got a new changelog checkpoint (a commit without store writes leaves none)
+        checkpointedTasks: checkpointed,
         offsets,
         records: outcome.records,
         durationMs: seconds * 1000

@@ -2,6 +2,8 @@
  * A small chaos run (docs/reliability.md): `bin/devtrip-streams chaos` with its own broker, about 20,000 records,
  * two pipeline processes and three SIGKILLs. Every output is checked against the independent model; the verdict
  * must be ALL-RECORDS-DELIVERED. (The big run with the broker restart is recorded in docs/reliability.md.)
+ * Runs once per Kafka client adapter in $CHAOS_TEST_CLIENTS (comma list; default platformatic; `npm test` runs all
+ * three): the pipeline processes and the harness use that adapter.
  */
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
@@ -24,8 +26,11 @@ interface Report {
   details: { restores: { fullRestoresOfOwnTasks: number }, input: { lost: number } }
 }
 
-test('20,000 records, 2 instances, 3 kills: every output exactly once and equal to the model', async () => {
-  const child = spawn(process.execPath, [join(root, 'bin', 'devtrip-streams'), 'chaos', '--events', '20000', '--instances', '2', '--kills', '3', '--seed', '20240101', '--json'], {
+const CLIENTS = (process.env.CHAOS_TEST_CLIENTS ?? 'platformatic').split(',').map((c) => c.trim()).filter((c) => c !== '')
+
+test.each(CLIENTS)('20,000 records, 2 instances, 3 kills, client %s: every output exactly once and equal to the model', async (client) => {
+  const args = ['chaos', '--events', '20000', '--instances', '2', '--kills', '3', '--seed', '20240101', '--client', client, '--json']
+  const child = spawn(process.execPath, [join(root, 'bin', 'devtrip-streams'), ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe']
   })
