@@ -12,15 +12,25 @@
  * meanwhile makes it stale. Partitions are paused in kafkajs while the runtime paused them or their position is
  * not yet resolved.
  *
- * Rebalances: kafkajs rejoins on its own, inside its loop, and offers no hook BEFORE partitions are given up.
- * Its GROUP_JOIN event (after SyncGroup) pauses the whole new assignment in kafkajs and marks a rebalance; the next
- * `poll()` then reports the whole previous assignment through `onPartitionsLost` (eager protocol: everything was
- * revoked) and the new one through `onPartitionsAssigned`, then resolves positions from the committed offsets —
- * after the callback, so a runtime can first fence the tasks' previous owners. Why reporting "lost" is safe with
- * kafkajs: exactly-once runs one transactional producer per task (`<applicationId>-<taskId>`); whoever gets the task
- * initializes that id before reading the committed offsets, which fences us and aborts what we left open. So a
- * transaction we could not commit is aborted, never half-applied, and the new owner restarts from the last commit.
- * Only close() can run `onPartitionsRevoked`: then we still own everything.
+ * Rebalances are poll-driven, as with the Java consumer's max.poll.interval: kafkajs rejoins on its own inside its
+ * loop (when a heartbeat says REBALANCE_IN_PROGRESS or that we are unknown) and offers no hook before partitions
+ * are given up, so the adapter holds kafkajs's JoinGroup request itself (cluster-taps.ts, `beforeJoin`) while the
+ * runtime still holds partitions. kafkajs's loop is then parked inside its join, so it sends no heartbeats of its
+ * own; the adapter heartbeats for it with the current generation, which keeps the session alive during
+ * PreparingRebalance. The next `poll()` asks the coordinator once more (a Heartbeat): while the group is still
+ * preparing the rebalance our generation is valid, so it reports the partitions through `onPartitionsRevoked` —
+ * commits made there succeed — otherwise (the rebalance completed without us because no poll came within
+ * `rebalanceTimeoutMs`, the session expired, a commit was refused, or the answer is unclear) through
+ * `onPartitionsLost`; then it lets the JoinGroup go (a stale member id is answered UNKNOWN_MEMBER_ID and kafkajs
+ * joins afresh). Joins owning nothing (the first one, kafkajs retrying after we let go) are not held. close()
+ * reports first, then fails a held join with a non-retriable error, so kafkajs's loop ends instead of restarting.
+ * After SyncGroup, kafkajs's GROUP_JOIN event pauses the whole new assignment in kafkajs; the next `poll()` reports
+ * it through `onPartitionsAssigned` and only then resolves positions from the committed offsets — after the
+ * callback, so a runtime can first fence the tasks' previous owners.
+ * Why reporting "lost" is safe with kafkajs: exactly-once runs one transactional producer per task
+ * (`<applicationId>-<taskId>`); whoever gets the task initializes that id before reading the committed offsets,
+ * which fences us and aborts what we left open. So a transaction we could not commit is aborted, never
+ * half-applied, and the new owner restarts from the last commit.
  */
 import { DevtripError } from '../../../events/errors'
 import type { ResolvedConnectionOptions, ResolvedGroupConsumerOptions } from '../options'
