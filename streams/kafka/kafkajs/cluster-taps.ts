@@ -1,15 +1,21 @@
 /**
- * Listens in on a kafkajs consumer's internal Cluster for two facts its public API hides:
+ * Listens in on a kafkajs consumer's internal Cluster for what its public API hides, and holds its JoinGroups:
  *   - the generation id of each JoinGroup answer (kafkajs keeps it private; the port's groupMetadata() and
  *     commitOffsets() need it);
  *   - each Fetch response's high watermark, last stable offset and log start offset per partition (kafkajs's
- *     batches carry the high watermark only, and nothing at all for partitions that returned no records).
+ *     batches carry the high watermark only, and nothing at all for partitions that returned no records);
+ *   - every JoinGroup kafkajs is about to send: `beforeJoin` may hold it (the returned promise) until the runtime
+ *     was told about the partitions this member gives up — kafkajs has no hook of its own for that, and the
+ *     JoinGroup request is the one point every rejoin of kafkajs goes through (group-consumer.ts).
  * Done by wrapping the `fetch` and `joinGroup` methods of every Broker object the cluster hands out; the Cluster
  * belongs to this one consumer, so nothing else is affected.
  */
 import type { FetchResponse, InternalBroker, InternalCluster } from './library'
 
 export interface ClusterTapListener {
+  /** runs before each JoinGroup goes out, on the coordinator it goes to; the request waits for the promise
+   * (a rejection fails kafkajs's join with that error) */
+  beforeJoin (coordinator: InternalBroker): Promise<void>
   onJoined (generationId: number, memberId: string): void
   onFetched (response: FetchResponse): void
 }
@@ -29,6 +35,7 @@ export function tapCluster (cluster: InternalCluster, listener: ClusterTapListen
       return response
     }
     broker.joinGroup = async (request) => {
+      await listener.beforeJoin(broker)
       const answer = await joinGroup(request)
       listener.onJoined(answer.generationId, answer.memberId)
       return answer

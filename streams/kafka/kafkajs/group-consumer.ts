@@ -12,15 +12,25 @@
  * meanwhile makes it stale. Partitions are paused in kafkajs while the runtime paused them or their position is
  * not yet resolved.
  *
- * Rebalances: kafkajs rejoins on its own, inside its loop, and offers no hook BEFORE partitions are given up.
- * Its GROUP_JOIN event (after SyncGroup) pauses the whole new assignment in kafkajs and marks a rebalance; the next
- * `poll()` then reports the whole previous assignment through `onPartitionsLost` (eager protocol: everything was
- * revoked) and the new one through `onPartitionsAssigned`, then resolves positions from the committed offsets —
- * after the callback, so a runtime can first fence the tasks' previous owners. Why reporting "lost" is safe with
- * kafkajs: exactly-once runs one transactional producer per task (`<applicationId>-<taskId>`); whoever gets the task
- * initializes that id before reading the committed offsets, which fences us and aborts what we left open. So a
- * transaction we could not commit is aborted, never half-applied, and the new owner restarts from the last commit.
- * Only close() can run `onPartitionsRevoked`: then we still own everything.
+ * Rebalances are poll-driven, as with the Java consumer's max.poll.interval: kafkajs rejoins on its own inside its
+ * loop (when a heartbeat says REBALANCE_IN_PROGRESS or that we are unknown) and offers no hook before partitions
+ * are given up, so the adapter holds kafkajs's JoinGroup request itself (cluster-taps.ts, `beforeJoin`) while the
+ * runtime still holds partitions. kafkajs's loop is then parked inside its join, so it sends no heartbeats of its
+ * own; the adapter heartbeats for it with the current generation, which keeps the session alive during
+ * PreparingRebalance. The next `poll()` asks the coordinator once more (a Heartbeat): while the group is still
+ * preparing the rebalance our generation is valid, so it reports the partitions through `onPartitionsRevoked` —
+ * commits made there succeed — otherwise (the rebalance completed without us because no poll came within
+ * `rebalanceTimeoutMs`, the session expired, a commit was refused, or the answer is unclear) through
+ * `onPartitionsLost`; then it lets the JoinGroup go (a stale member id is answered UNKNOWN_MEMBER_ID and kafkajs
+ * joins afresh). Joins owning nothing (the first one, kafkajs retrying after we let go) are not held. close()
+ * reports first, then fails a held join with a non-retriable error, so kafkajs's loop ends instead of restarting.
+ * After SyncGroup, kafkajs's GROUP_JOIN event pauses the whole new assignment in kafkajs; the next `poll()` reports
+ * it through `onPartitionsAssigned` and only then resolves positions from the committed offsets — after the
+ * callback, so a runtime can first fence the tasks' previous owners.
+ * Why reporting "lost" is safe with kafkajs: exactly-once runs one transactional producer per task
+ * (`<applicationId>-<taskId>`); whoever gets the task initializes that id before reading the committed offsets,
+ * which fences us and aborts what we left open. So a transaction we could not commit is aborted, never
+ * half-applied, and the new owner restarts from the last commit.
  */
 import { DevtripError } from '../../../events/errors'
 import type { ResolvedConnectionOptions, ResolvedGroupConsumerOptions } from '../options'
@@ -33,7 +43,7 @@ import { tapCluster } from './cluster-taps'
 import { copartitionedAssigner } from './copartitioned-assigner'
 import { translateError } from './errors'
 import { endOfBatches } from './fetch-records'
-import { createClient, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type InternalCluster, type InternalMessage, type KafkaJS } from './library'
+import { createClient, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type InternalBroker, type InternalCluster, type InternalMessage, type KafkaJS } from './library'
 import { commitGroupOffsets, fetchCommittedOffsets, groupByTopic, listOffsets } from './offsets'
 import { dedupe, PartitionTable, toConsumedRecord, type PartitionEntry } from './partition-table'
 
@@ -49,6 +59,21 @@ interface Waiting {
   readonly epoch: number
   settle (taken: boolean): void
 }
+
+/** A JoinGroup of kafkajs held until `poll()` told the runtime about the partitions this member gives up. */
+interface HeldJoin {
+  readonly lib: KafkaJS.Consumer
+  readonly coordinator: InternalBroker
+  /** a keepalive heartbeat learned that the group completed the rebalance without us */
+  gone: boolean
+  beating: boolean
+  timer: NodeJS.Timeout | null
+  release (): void
+  abandon (): void
+}
+
+/** What one Heartbeat with our generation says about the partitions we hold. */
+type Membership = 'member' | 'gone' | 'unknown'
 
 /** kafkajs fetches every assigned partition at once; one worker per partition keeps them from queueing */
 const CONCURRENCY = 256
@@ -68,6 +93,14 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
   /** the assignment of a join the runtime has not been told about yet */
   private pendingJoin: TopicPartition[] | null = null
   private joinEpoch = 0
+  /** kafkajs's rejoin, held until poll() reported the partitions it gives up */
+  private heldJoin: HeldJoin | null = null
+  /** a held join was let go and kafkajs has not joined yet */
+  private joining = false
+  /** close() is past its callbacks: a join from now on fails at once */
+  private joinsAbandoned = false
+  /** a commit was refused for a stale generation: what we hold is lost, not revoked */
+  private membershipLost = false
   private rejoinRequested = false
   private lastOwned: TopicPartition[] = []
   private queue: Waiting[] = []
@@ -103,6 +136,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
       if (this.fatal !== undefined) throw translateError(this.fatal, 'poll')
       if (this.topics.length === 0) throw new DevtripError('DEVTRIP_INVALID_OPTIONS', 'poll: subscribe to topics first')
       await this.ensureRunning()
+      await this.carryOutHeldJoin()
       await this.handleRebalances()
       await this.resolvePositions()
       return this.take(maxWaitMs)
@@ -145,7 +179,10 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
     } catch (error) {
       const translated = translateError(error, 'commitOffsets')
       // the generation is stale, so the partitions are gone: the next poll must treat them as lost
-      if (translated.code === 'DEVTRIP_TASK_MIGRATED') this.rejoinRequested = true
+      if (translated.code === 'DEVTRIP_TASK_MIGRATED') {
+        this.rejoinRequested = true
+        this.membershipLost = true
+      }
       throw translated
     }
   }
@@ -174,15 +211,15 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
     await this.polling?.catch(() => undefined)
     let failure: unknown
     try {
-      this.releaseQueue()
-      const owned = this.table.assignment()
-      // no rebalance pending: we still own the partitions, so this is a true revocation (commits succeed)
-      if (owned.length > 0 && this.pendingJoin === null) await this.listener.onPartitionsRevoked?.(owned)
-      else if (owned.length > 0) await this.callLost(owned)
-      this.table.assign([])
+      // still a member of the generation we hold the partitions in: a true revocation (commits succeed)
+      const ours = this.pendingJoin === null && (this.heldJoin === null ? !this.membershipLost : await this.heldJoinStillOurs(this.heldJoin))
+      await this.giveUpOwned(ours)
     } catch (error) {
       failure = error
     }
+    // a join kafkajs started (or starts) now fails at once, so its loop ends and disconnect() can stop it
+    this.joinsAbandoned = true
+    if (this.heldJoin !== null) this.letGo(this.heldJoin, false)
     this.closed = true
     // stops the loop, leaves the group (LeaveGroup), closes the connections
     await this.lib?.disconnect().catch((error: unknown) => { failure ??= translateError(error, 'close') })
@@ -194,12 +231,20 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
   /** Creates the kafkajs consumer for the current subscription and runs it (resolves once it joined). */
   private async ensureRunning (): Promise<void> {
     const wanted = this.topics.join('\n')
-    if (this.running !== null && this.runningTopics === wanted && !(this.rejoinRequested && this.pendingJoin === null)) {
+    const rejoining = this.pendingJoin !== null || this.heldJoin !== null || this.joining
+    if (this.running !== null && this.runningTopics === wanted && !(this.rejoinRequested && !rejoining)) {
       await this.running
       return
     }
     // first start, a new subscription, or a rejoin the runtime asked for while kafkajs saw no rebalance: a fresh
-    // kafkajs consumer leaves the group and joins again, and the join is reported like any other
+    // kafkajs consumer leaves the group and joins again, and the join is reported like any other. The runtime
+    // hears of the partitions first (a held join of the old consumer is given up with them), so the new
+    // consumer's join owns nothing and is not held.
+    if (this.running !== null) {
+      const held = this.heldJoin
+      await this.giveUpOwned(held === null ? !this.membershipLost && this.pendingJoin === null : await this.heldJoinStillOurs(held))
+      if (held !== null) this.letGo(held, false)
+    }
     this.rejoinRequested = false
     this.runningTopics = wanted
     this.running = this.start()
@@ -213,6 +258,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
 
   private async start (): Promise<void> {
     this.releaseQueue()
+    this.joining = false
     const old = this.lib
     this.lib = null
     if (old !== null) await old.disconnect().catch(() => undefined)
@@ -225,6 +271,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
         onCluster: (cluster) => {
           this.cluster = cluster
           tapCluster(cluster, {
+            beforeJoin: (coordinator) => this.holdJoin(lib, coordinator),
             onJoined: (generationId, memberId) => { if (this.lib === lib) { this.generationId = generationId; this.memberId = memberId } },
             onFetched: (response) => {
               if (this.lib !== lib) return
@@ -267,6 +314,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
   /** GROUP_JOIN: kafkajs joined with a new assignment. Runs synchronously inside kafkajs, before any fetch. */
   private onJoin (memberAssignment: Record<string, number[]>, memberId: string): void {
     this.memberId = memberId
+    this.joining = false
     const assignment: TopicPartition[] = []
     for (const [topic, partitions] of Object.entries(memberAssignment)) for (const partition of partitions) assignment.push({ topic, partition })
     this.joinEpoch++
@@ -281,7 +329,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
     const { batch } = payload
     const entry = this.table.get(batch)
     const fetchOffset = BigInt((batch as unknown as { fetchedOffset: string }).fetchedOffset)
-    if (this.lib !== lib || this.pendingJoin !== null || entry === undefined || entry.paused || entry.position !== fetchOffset) return
+    if (this.lib !== lib || this.pendingJoin !== null || this.heldJoin !== null || entry === undefined || entry.paused || entry.position !== fetchOffset) return
     const raw = (batch as unknown as { rawMessages: InternalMessage[] }).rawMessages
     const end = endOfBatches(raw)
     const next = end !== null && end > fetchOffset ? end : BigInt(batch.lastOffset()) + 1n
@@ -323,7 +371,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
   /** Tells kafkajs whether to fetch a partition and, when `reposition`, from where (our position). */
   private syncLibrary (e: PartitionEntry, reposition: boolean): void {
     const lib = this.lib
-    if (lib === null || this.running === null || this.pendingJoin !== null) return
+    if (lib === null || this.running === null || this.pendingJoin !== null || this.heldJoin !== null) return
     const tp = [{ topic: e.topic, partitions: [e.partition] }]
     try {
       if (e.paused || e.position === null) {
@@ -334,6 +382,98 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
       lib.resume(tp)
     } catch {
       // the kafkajs consumer is between runs (crash restart): the next join pauses and seeks everything anyway
+    }
+  }
+
+  // ---- held joins ----
+
+  /**
+   * beforeJoin tap: kafkajs is about to send JoinGroup. While the runtime still holds partitions, the request waits
+   * for the next poll() (carryOutHeldJoin), which first reports them; meanwhile we keep the session alive. A join of
+   * a consumer being replaced or closed fails at once (not retriable, so kafkajs does not restart).
+   */
+  private holdJoin (lib: KafkaJS.Consumer, coordinator: InternalBroker): Promise<void> {
+    if (this.joinsAbandoned || this.lib !== lib) return Promise.reject(abandonedJoin())
+    // owning nothing there is nothing to report first: the first join, or kafkajs retrying after we let go
+    if (this.table.assignment().length === 0 && !this.closing) return Promise.resolve()
+    if (this.heldJoin !== null) this.letGo(this.heldJoin, false)
+    return new Promise<void>((resolve, reject) => {
+      const held: HeldJoin = { lib, coordinator, gone: false, beating: false, timer: null, release: resolve, abandon: () => { reject(abandonedJoin()) } }
+      held.timer = setInterval(() => { void this.keepAlive(held) }, this.options.heartbeatIntervalMs)
+      this.heldJoin = held
+      this.releaseQueue()
+      this.wake?.()
+    })
+  }
+
+  /**
+   * Heartbeats while a join is held: in PreparingRebalance the coordinator answers REBALANCE_IN_PROGRESS and
+   * keeps the session alive, so the member drops out when the rebalance timeout passes without a poll() (the
+   * rebalance completes without it), not earlier at the session timeout. Stops once the member is gone.
+   */
+  private async keepAlive (held: HeldJoin): Promise<void> {
+    if (held.beating || held.gone || this.heldJoin !== held) return
+    held.beating = true
+    try {
+      held.gone = (await this.membership(held)) === 'gone'
+    } finally {
+      held.beating = false
+    }
+    if (held.gone && held.timer !== null) clearInterval(held.timer)
+  }
+
+  /** One Heartbeat with the generation we hold the partitions in. */
+  private async membership (held: HeldJoin): Promise<Membership> {
+    if (this.generationId < 0 || this.memberId === '') return 'gone'
+    try {
+      await held.coordinator.heartbeat({ groupId: this.options.groupId, groupGenerationId: this.generationId, memberId: this.memberId })
+      return 'member'
+    } catch (error) {
+      const type = (error as { type?: unknown }).type
+      // PreparingRebalance: the generation is still valid until the group completes the rebalance
+      if (type === 'REBALANCE_IN_PROGRESS') return 'member'
+      return type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'FENCED_INSTANCE_ID' ? 'gone' : 'unknown'
+    }
+  }
+
+  /** Whether the partitions are still ours while a join is held; when in doubt they are lost (the safe side). */
+  private async heldJoinStillOurs (held: HeldJoin): Promise<boolean> {
+    return !held.gone && !this.membershipLost && (await this.membership(held)) === 'member'
+  }
+
+  /** A held join: report what we give up (revoked if the generation still holds, else lost), then let it go out. */
+  private async carryOutHeldJoin (): Promise<void> {
+    const held = this.heldJoin
+    if (held === null) return
+    await this.giveUpOwned(await this.heldJoinStillOurs(held))
+    if (this.heldJoin === held) this.letGo(held, true)
+  }
+
+  /** Tells the runtime it no longer owns its partitions: revoked (it may still commit) or lost. */
+  private async giveUpOwned (stillOurs: boolean): Promise<void> {
+    this.releaseQueue()
+    const owned = this.table.assignment()
+    if (owned.length > 0) {
+      if (stillOurs) await this.listener.onPartitionsRevoked?.(owned)
+      else await this.callLost(owned)
+      this.lastOwned = owned
+    }
+    this.table.assign([])
+    this.membershipLost = false
+  }
+
+  /** Ends a hold: `release` sends the JoinGroup (kafkajs rejoins), else it fails so kafkajs's loop can stop. */
+  private letGo (held: HeldJoin, release: boolean): void {
+    if (held.timer !== null) clearInterval(held.timer)
+    held.timer = null
+    if (this.heldJoin === held) this.heldJoin = null
+    if (release) {
+      // kafkajs is rejoining: that is the rejoin a refused commit asked for
+      this.joining = true
+      this.rejoinRequested = false
+      held.release()
+    } else {
+      held.abandon()
     }
   }
 
@@ -397,8 +537,8 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
 
   /** Waits up to `maxWaitMs` for queued batches, then hands out those that start at our positions. */
   private async take (maxWaitMs: number): Promise<PartitionBatch[]> {
-    if (this.queue.length === 0 && this.pendingJoin === null) await this.idle(maxWaitMs)
-    if (this.pendingJoin !== null) return []
+    if (this.queue.length === 0 && this.pendingJoin === null && this.heldJoin === null) await this.idle(maxWaitMs)
+    if (this.pendingJoin !== null || this.heldJoin !== null) return []
     const out: PartitionBatch[] = []
     for (const w of this.queue.splice(0)) {
       const entry = this.table.get(w)
@@ -452,6 +592,11 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
     if (this.cluster === null) throw new DevtripError('DEVTRIP_KAFKA', 'the consumer has not connected yet (poll first)', { canRetry: true })
     return this.cluster
   }
+}
+
+/** Fails a join of a kafkajs consumer being replaced or closed; `retriable: false` keeps kafkajs from restarting. */
+function abandonedJoin (): Error {
+  return Object.assign(new Error('the group consumer is closing or being replaced: join abandoned'), { name: 'DevtripJoinAbandoned', retriable: false })
 }
 
 function closedError (operation: string): DevtripError {

@@ -69,6 +69,7 @@ export interface InternalBroker {
   Promise<{ responses: Array<{ topic: string, partitions: Array<{ partition: number, offset: string, errorCode: number }> }> }>
   offsetCommit (request: { groupId: string, groupGenerationId: number, memberId: string, topics: Array<{ topic: string, partitions: Array<{ partition: number, offset: string }> }> }): Promise<unknown>
   joinGroup (request: unknown): Promise<{ generationId: number, memberId: string }>
+  heartbeat (request: { groupId: string, groupGenerationId: number, memberId: string }): Promise<unknown>
 }
 
 /** The internal Cluster methods we call. */
