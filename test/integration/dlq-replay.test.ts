@@ -8,7 +8,7 @@ import { DLQ_HEADERS, buildDlqRecord } from '../../streams/error-handling'
 import type { ConsumedRecord, KafkaAdmin, KafkaClientFactory, ProducerRecord } from '../../streams/kafka'
 import { REPLAY_HEADERS, replayDlq, replayGroupId, type DlqRecordView, type DlqTopicSummary, type ReplayResult } from '../../streams/tools'
 import { acceptAll, createPipelineTopics, header, readTopic, rejectNegativeAmounts, runTask } from './dlq-kit'
-import { cli, cliAsync, eventually, kafkaClients, unique } from './lag-kit'
+import { cli, cliAsync, eventually, kafkaClients, settled, unique } from './lag-kit'
 
 jest.setTimeout(240_000)
 
@@ -47,6 +47,9 @@ async function fillDlq (dlq: string, source: string, count: number, error: (i: n
     }))
     await producer.send(records)
     await producer.commitTransaction()
+    // commitTransaction returns when the coordinator logged the decision; the commit markers (and with them the last
+    // stable offset a read_committed replay reads up to) follow a moment later, later still on a loaded machine
+    await settled(admin, [{ topic: dlq, partition }])
   } finally {
     await producer.close()
   }
