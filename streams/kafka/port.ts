@@ -332,6 +332,12 @@ export interface KafkaAdapterCapabilities {
    * library can only write bytes, so it arrives as an empty value — kafkajs and the librdkafka binding).
    */
   readonly nullHeaderValues: 'kept' | 'written-empty'
+  /**
+   * How `committed()` and `listGroupOffsets()` read: 'stable' (OffsetFetch with require_stable: a transactional
+   * offset commit is seen as soon as commitTransaction returned, an open one makes the read wait), or 'eventual'
+   * (the client library's OffsetFetch has no require_stable — kafkajs: a commit shows a moment after its markers land).
+   */
+  readonly committedOffsetReads: 'stable' | 'eventual'
 }
 
 /** Creates clients of one cluster through one adapter. */

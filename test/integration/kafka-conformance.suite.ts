@@ -11,7 +11,7 @@ import { isDevtripError } from '../../events/errors'
 import { partitionForKey } from '../../streams/partitioner'
 import {
   createKafkaClients, type ConsumedRecord, type GroupConsumerOptions, type KafkaAdapterName, type KafkaAdmin,
-  type KafkaClientFactory, type KafkaGroupConsumer, type RebalanceListener
+  type KafkaClientFactory, type KafkaGroupConsumer, type RebalanceListener, type TopicPartitionOffset
 } from '../../streams/kafka'
 import { brokers, kafkaPortKit, text } from './kafka-port-kit'
 
@@ -25,6 +25,21 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
     const createdTopics: string[] = []
     const toClose: Array<{ close (): Promise<void> }> = []
     const { pollUntil, settled, readAll } = kafkaPortKit(() => kafka, () => admin)
+
+    /**
+     * The group's committed offsets equal `expected`: read once where reads are stable (capabilities.committedOffsetReads),
+     * else given up to 10 s to show — the transactional commit has returned, its markers land a moment later.
+     */
+    async function expectCommitted (groupId: string, expected: TopicPartitionOffset[]): Promise<void> {
+      if (kafka.capabilities.committedOffsetReads === 'eventual') {
+        const deadline = Date.now() + 10_000
+        while (Date.now() < deadline && JSON.stringify(await admin.listGroupOffsets(groupId), (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v) !==
+          JSON.stringify(expected, (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v)) {
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      }
+      expect(await admin.listGroupOffsets(groupId)).toEqual(expected)
+    }
 
     function track<T extends { close (): Promise<void> }> (client: T): T {
       toClose.push(client)
@@ -228,7 +243,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
 
         expect((await readAll([{ topic: outA, partition: 0 }])).map((r) => text(r.value))).toEqual(['a:in-1', 'a:in-2'])
         expect((await readAll([{ topic: outB, partition: 0 }])).map((r) => text(r.value))).toEqual(['b:summary'])
-        expect(await admin.listGroupOffsets(groupId)).toEqual([{ topic: input, partition: 0, offset: last.offset + 1n }])
+        await expectCommitted(groupId, [{ topic: input, partition: 0, offset: last.offset + 1n }])
         expect(await consumer.committed([{ topic: input, partition: 0 }])).toEqual([{ topic: input, partition: 0, offset: last.offset + 1n }])
 
         // a second transaction on the same producer works as well (state returns to ready)
@@ -424,7 +439,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
 
           await one.commitOffsets([{ ...tp, offset: firstRead[2]!.offset + 1n }])
           expect(await one.committed([tp])).toEqual([{ ...tp, offset: firstRead[2]!.offset + 1n }])
-          expect(await admin.listGroupOffsets(groupId)).toEqual([{ ...tp, offset: firstRead[2]!.offset + 1n }])
+          await expectCommitted(groupId, [{ ...tp, offset: firstRead[2]!.offset + 1n }])
           expect(() => one.seek({ topic: left, partition: 99 }, 0n)).toThrow(/not assigned/)
           expect(() => one.pause([{ topic: left, partition: 99 }])).toThrow(/not assigned/)
         } finally {
@@ -478,7 +493,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
           // only the group id travels: the broker cannot tell, so the runtime must fence with per-task transactional ids
           await producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 1n }], zombie)
           await producer.commitTransaction()
-          expect(await admin.listGroupOffsets(groupId)).toEqual([{ topic, partition: 0, offset: 1n }])
+          await expectCommitted(groupId, [{ topic, partition: 0, offset: 1n }])
         }
       })
 

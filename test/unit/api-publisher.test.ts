@@ -55,7 +55,7 @@ class Script {
   factory (): KafkaClientFactory {
     return {
       adapter: 'scripted',
-      capabilities: { transactionalOffsetFencing: 'group-metadata', nullHeaderValues: 'kept' },
+      capabilities: { transactionalOffsetFencing: 'group-metadata', nullHeaderValues: 'kept', committedOffsetReads: 'stable' },
       createProducer: (options?: ProducerOptions) => {
         const p = new ScriptedProducer(options ?? {}, this)
         this.producers.push(p)

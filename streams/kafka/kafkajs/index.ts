@@ -10,7 +10,7 @@ import { KafkajsGroupConsumer } from './group-consumer'
 import { KafkajsProducer } from './producer'
 
 const kafkajsAdapter: KafkaAdapter = {
-  capabilities: Object.freeze({ transactionalOffsetFencing: 'group-id-only' as const, nullHeaderValues: 'written-empty' as const }),
+  capabilities: Object.freeze({ transactionalOffsetFencing: 'group-id-only' as const, nullHeaderValues: 'written-empty' as const, committedOffsetReads: 'eventual' as const }),
   createProducer: (connection, options) => new KafkajsProducer(connection, options),
   createGroupConsumer: (connection, options) => new KafkajsGroupConsumer(connection, options),
   createAssignedConsumer: (connection, options) => new KafkajsAssignedConsumer(connection, options),

@@ -5,7 +5,7 @@ import { PlatformaticAssignedConsumer, PlatformaticGroupConsumer } from './consu
 import { PlatformaticProducer } from './producer'
 
 const platformaticAdapter: KafkaAdapter = {
-  capabilities: Object.freeze({ transactionalOffsetFencing: 'group-metadata' as const, nullHeaderValues: 'kept' as const }),
+  capabilities: Object.freeze({ transactionalOffsetFencing: 'group-metadata' as const, nullHeaderValues: 'kept' as const, committedOffsetReads: 'stable' as const }),
   createProducer: (connection, options) => new PlatformaticProducer(connection, options),
   createGroupConsumer: (connection, options) => new PlatformaticGroupConsumer(connection, options),
   createAssignedConsumer: (connection, options) => new PlatformaticAssignedConsumer(connection, options),

@@ -10,7 +10,7 @@ import { RdkafkaGroupConsumer } from './group-consumer'
 import { RdkafkaProducer } from './producer'
 
 const rdkafkaAdapter: KafkaAdapter = {
-  capabilities: Object.freeze({ transactionalOffsetFencing: 'group-metadata' as const, nullHeaderValues: 'written-empty' as const }),
+  capabilities: Object.freeze({ transactionalOffsetFencing: 'group-metadata' as const, nullHeaderValues: 'written-empty' as const, committedOffsetReads: 'stable' as const }),
   createProducer: (connection, options) => new RdkafkaProducer(connection, options),
   createGroupConsumer: (connection, options) => new RdkafkaGroupConsumer(connection, options),
   createAssignedConsumer: (connection, options) => new RdkafkaAssignedConsumer(connection, options),
