@@ -262,14 +262,17 @@ export class TaskManager {
   }
 
   /**
-   * Tells tasks which partitions have unfetched data (position < last stable offset: maxTaskIdleMs) and, when
-   * `sampleLag`, sets the consumer lag gauges.
+   * Tells tasks which partitions may have unfetched data (maxTaskIdleMs) and, when `sampleLag`, sets the consumer
+   * lag gauges. A partition may have unfetched data when its position is below its last stable offset, and also
+   * when either is still unknown — right after an assignment or a resume, before a fetch response covered the
+   * partition: a task that took "unknown" for "fully read" processed the first batch of one input partition
+   * before the older records of another arrived (Kafka Streams waits on an unknown lag too).
    */
   updateLag (sampleLag: boolean): void {
     for (const s of this.deps.consumer.partitionStates()) {
       const m = this.byPartition.get(topicPartitionKey(s))
       const lag = s.position !== null && s.lastStableOffset !== null ? s.lastStableOffset - s.position : null
-      if (m !== undefined && m.status === 'running') m.task.setPartitionLag(s, lag !== null && lag > 0n)
+      if (m !== undefined && m.status === 'running') m.task.setPartitionLag(s, lag === null || lag > 0n)
       if (sampleLag && lag !== null) this.deps.metrics.consumerLag.set({ ...this.labels, topic: s.topic, partition: String(s.partition) }, Number(lag > 0n ? lag : 0n))
     }
   }

@@ -32,7 +32,7 @@ export class RdkafkaAssignedConsumer extends RdkafkaConsumerBase implements Kafk
     for (const tp of partitions) {
       const key = topicPartitionKey(tp)
       const kept = this.parts.get(key)
-      next.set(key, kept === undefined ? newPartState(tp) : { ...kept, fetching: false })
+      next.set(key, kept === undefined ? newPartState(tp) : { ...kept, fetching: false, fresh: false })
     }
     for (const key of this.pendingSeeks.keys()) if (!next.has(key)) this.pendingSeeks.delete(key)
     this.parts.clear()

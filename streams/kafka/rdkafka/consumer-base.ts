@@ -31,6 +31,12 @@ export interface PartState {
   endAt: bigint | null
   /** librdkafka's assign() includes the partition (seeks go to librdkafka directly) */
   fetching: boolean
+  /**
+   * A record or end-of-partition event arrived since fetching last (re)started (assign, seek, resume): only then do
+   * librdkafka's cached watermarks describe a fetch at or after the position. Before that they may be from a
+   * previous assignment or from before a pause, and are not reported.
+   */
+  fresh: boolean
 }
 
 export abstract class RdkafkaConsumerBase implements KafkaConsumer {
@@ -101,6 +107,7 @@ export abstract class RdkafkaConsumerBase implements KafkaConsumer {
       if (part.position !== null && offset < part.position) continue
       part.position = offset + 1n
       part.endAt = null
+      part.fresh = true
       const records = byPartition.get(key) ?? []
       records.push(toRecord(m, offset))
       byPartition.set(key, records)
@@ -112,6 +119,7 @@ export abstract class RdkafkaConsumerBase implements KafkaConsumer {
       if (end < 0n || (part.position !== null && end < part.position)) continue
       part.position = end
       part.endAt = end
+      part.fresh = true
     }
     this.endEvents = []
     const out: PartitionBatch[] = []
@@ -187,6 +195,7 @@ export abstract class RdkafkaConsumerBase implements KafkaConsumer {
     if (fetching.length > 0) this.rd.resume(fetching)
     for (const p of parts) {
       p.paused = false
+      p.fresh = false
       // records fetched while paused were dropped: fetch again from the kept position
       if (p.position !== null && !this.pendingSeeks.has(topicPartitionKey(p))) this.pendingSeeks.set(topicPartitionKey(p), p.position)
     }
@@ -200,6 +209,7 @@ export abstract class RdkafkaConsumerBase implements KafkaConsumer {
     this.pendingSeeks.set(topicPartitionKey(part), offset)
     part.position = typeof offset === 'bigint' ? offset : null
     part.endAt = null
+    part.fresh = false
   }
 
   position (partition: TopicPartition): bigint | null {
@@ -249,11 +259,15 @@ export abstract class RdkafkaConsumerBase implements KafkaConsumer {
    * librdkafka keeps the last stable offset to itself (statistics only), so it is the position when the fetcher
    * reported the end of what may be read at exactly this position, else the high watermark — exact under
    * read_uncommitted and whenever the consumer has caught up, an upper bound otherwise (docs/kafka-port.md).
+   * Until a record or end-of-partition event shows a fetch since fetching last (re)started, both are null
+   * (unknown): librdkafka's cache may still hold a previous assignment's or a pre-pause fetch, which would make a
+   * partition with unread records look fully read.
    */
   protected stateOf (p: PartState): PartitionState {
     let high: bigint | null = null
     let low: bigint | null = null
-    if (p.fetching) {
+    let stable: bigint | null = null
+    if (p.fetching && p.fresh) {
       try {
         const w = this.rd.getWatermarkOffsets(p.topic, p.partition)
         if (w.highOffset >= 0) high = BigInt(w.highOffset)
@@ -261,15 +275,16 @@ export abstract class RdkafkaConsumerBase implements KafkaConsumer {
       } catch {
         // no fetch response yet
       }
+      const atEnd = p.endAt !== null && p.position === p.endAt
+      if (atEnd && (high === null || high < (p.endAt as bigint))) high = p.endAt
+      stable = atEnd ? p.endAt : high
     }
-    if (p.endAt !== null && p.position === p.endAt && (high === null || high < p.endAt)) high = p.endAt
-    const stable = high === null ? null : (p.endAt !== null && p.position === p.endAt ? p.endAt : high)
     return { topic: p.topic, partition: p.partition, position: p.position, paused: p.paused, highWatermark: high, lastStableOffset: stable, logStartOffset: low }
   }
 }
 
 export function newPartState (tp: TopicPartition): PartState {
-  return { topic: tp.topic, partition: tp.partition, position: null, paused: false, endAt: null, fetching: false }
+  return { topic: tp.topic, partition: tp.partition, position: null, paused: false, endAt: null, fetching: false, fresh: false }
 }
 
 export function rdOffset (spec: OffsetSpec): number {
