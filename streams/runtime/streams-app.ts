@@ -478,11 +478,8 @@ export class StreamsApp {
     const consumer = this.consumer as KafkaGroupConsumer
     const assigned = new Set(consumer.assignment().map(topicPartitionKey))
     const stillAssigned = specs.filter((s) => s.inputTopics.every((topic) => assigned.has(topicPartitionKey({ topic, partition: s.partition }))))
-    const inputs = stillAssigned.flatMap((s) => s.inputTopics.map((topic) => ({ topic, partition: s.partition })))
-    if (inputs.length > 0) {
-      for (const c of await consumer.committed(inputs)) consumer.seek(c, c.offset ?? this.config.autoOffsetReset)
-    }
-    await tasks.createTasks(stillAssigned)
+    // the committed offsets are read inside, after the tasks' producers are open again (task-manager.ts assign())
+    await tasks.createTasks(stillAssigned, { seekToCommitted: true })
   }
 
   /**

@@ -71,6 +71,8 @@ export class TaskManager {
   private readonly backpressured = new Map<string, TopicPartition>()
   /** specs assigned but whose task could not be created yet (e.g. a task directory still locked) */
   private pendingSpecs: TaskSpec[] = []
+  /** ids among pendingSpecs created by a rewind: their inputs go back to the committed offsets once created */
+  private pendingRewinds = new Set<string>()
   private roundRobin = 0
   private readonly labels: { application_id: string }
 
@@ -102,8 +104,13 @@ export class TaskManager {
     return false
   }
 
-  /** Creates and opens tasks; their input stays paused until their stores are restored. */
-  async createTasks (specs: readonly TaskSpec[]): Promise<void> {
+  /**
+   * Creates and opens tasks; their input stays paused until their stores are restored. With `seekToCommitted`
+   * (a rewind after a failed commit) the inputs of the created tasks are moved back to the group's committed offsets —
+   * read only after every task's producer was opened (see assign() for why the order matters); tasks that cannot
+   * be created yet keep the flag until they are.
+   */
+  async createTasks (specs: readonly TaskSpec[], options: { seekToCommitted?: boolean } = {}): Promise<void> {
     const { consumer, stateDirectory, logger } = this.deps
     const opened: StreamTask[] = []
     for (const spec of specs) {
@@ -124,6 +131,7 @@ export class TaskManager {
         // e.g. the previous owner in this state dir has not let go yet: try again on a later loop turn
         logger.warn(`task ${spec.id} cannot open yet; retrying`, errorFields(error))
         this.pendingSpecs.push(spec)
+        if (options.seekToCommitted === true) this.pendingRewinds.add(spec.id)
         continue
       }
       const m: ManagedTask = { spec, task, status: 'restoring', topicLabel: spec.inputTopics.join(',') }
@@ -133,6 +141,7 @@ export class TaskManager {
     }
     this.deps.metrics.tasks.set(this.labels, this.tasks.size)
     if (opened.length === 0) return
+    if (options.seekToCommitted === true) await this.seekToCommitted(opened)
     let ready: StreamTask[]
     try {
       ready = await this.deps.restorer.add(opened)
@@ -152,7 +161,17 @@ export class TaskManager {
     const specs = this.pendingSpecs
     this.pendingSpecs = []
     const assigned = new Set(this.deps.consumer.assignment().map(topicPartitionKey))
-    await this.createTasks(specs.filter((s) => s.inputTopics.every((topic) => assigned.has(topicPartitionKey({ topic, partition: s.partition })))))
+    const still = specs.filter((s) => s.inputTopics.every((topic) => assigned.has(topicPartitionKey({ topic, partition: s.partition }))))
+    const rewinds = this.pendingRewinds
+    this.pendingRewinds = new Set()
+    await this.createTasks(still.filter((s) => !rewinds.has(s.id)))
+    await this.createTasks(still.filter((s) => rewinds.has(s.id)), { seekToCommitted: true })
+  }
+
+  private async seekToCommitted (tasks: readonly StreamTask[]): Promise<void> {
+    const consumer = this.deps.consumer
+    const inputs = tasks.flatMap((t) => t.inputPartitions)
+    for (const c of await consumer.committed(inputs)) consumer.seek(c, c.offset ?? this.deps.config.autoOffsetReset)
   }
 
   /** Restoration finished: processors start and the input is fetched. */
@@ -181,14 +200,23 @@ export class TaskManager {
     }
     this.backpressured.clear()
     this.pendingSpecs = []
+    this.pendingRewinds = new Set()
   }
 
-  /** The new assignment: resume suspended tasks that came back, close the others, create the new ones. */
+  /**
+   * The new assignment: resume suspended tasks that came back, close the others, create the new ones.
+   * With per-task producers nothing is resumed: each task comes back through createTasks, so its producer runs
+   * initTransactions again before the consumer reads the task's committed offsets. Those adapters read committed
+   * offsets without require_stable, and the offsets our own pre-revocation commit just wrote show only once the
+   * transaction's markers landed — initTransactions waits for exactly that. A resumed task whose positions were read
+   * before it re-processed what it had already committed (its dead letters came out twice in the chaos run).
+   */
   async assign (specs: readonly TaskSpec[]): Promise<void> {
     const reused: TaskSpec[] = []
+    const reusable = this.deps.taskCollectors === undefined
     for (const m of this.all()) {
       const spec = specs.find((s) => s.id === m.spec.id)
-      if (m.status === 'suspended' && spec !== undefined && sameSpec(spec, m.spec)) {
+      if (reusable && m.status === 'suspended' && spec !== undefined && sameSpec(spec, m.spec)) {
         m.status = 'running'
         reused.push(spec)
       } else {
@@ -226,6 +254,7 @@ export class TaskManager {
 
   async closeAll (mode: 'clean' | 'dirty'): Promise<void> {
     this.pendingSpecs = []
+    this.pendingRewinds = new Set()
     await this.closeTasks(this.all(), mode)
   }
 
