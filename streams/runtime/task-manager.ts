@@ -292,7 +292,8 @@ export class TaskManager {
 
   /**
    * Tells tasks which partitions may have unfetched data (maxTaskIdleMs) and, when `sampleLag`, sets the consumer
-   * lag gauges. A partition may have unfetched data when its position is below its last stable offset, and also
+   * lag gauges. A partition may have unfetched data when its position is below its last stable offset or below its
+   * high watermark (records of an open transaction, visible once it commits), and also
    * when either is still unknown — right after an assignment or a resume, before a fetch response covered the
    * partition: a task that took "unknown" for "fully read" processed the first batch of one input partition
    * before the older records of another arrived (Kafka Streams waits on an unknown lag too).
@@ -301,7 +302,12 @@ export class TaskManager {
     for (const s of this.deps.consumer.partitionStates()) {
       const m = this.byPartition.get(topicPartitionKey(s))
       const lag = s.position !== null && s.lastStableOffset !== null ? s.lastStableOffset - s.position : null
-      if (m !== undefined && m.status === 'running') m.task.setPartitionLag(s, lag === null || lag > 0n)
+      // records of a transaction still open (position at the LSO, below the high watermark) may be older than what
+      // another input holds: wait for them like for fetchable ones (still bounded by maxTaskIdleMs). Kafka Streams
+      // looks at the LSO only, and applies a later record of one partition before a committed-a-moment-later
+      // earlier one of another.
+      const hidden = s.position !== null && s.highWatermark !== null && s.highWatermark > s.position
+      if (m !== undefined && m.status === 'running') m.task.setPartitionLag(s, lag === null || lag > 0n || hidden)
       if (sampleLag && lag !== null) this.deps.metrics.consumerLag.set({ ...this.labels, topic: s.topic, partition: String(s.partition) }, Number(lag > 0n ? lag : 0n))
     }
   }

@@ -36,8 +36,8 @@ class StatesConsumer {
     for (const tp of assigned) this.set(tp, null, null)
   }
 
-  set (tp: TopicPartition, position: bigint | null, lastStableOffset: bigint | null): void {
-    this.states.set(topicPartitionKey(tp), { ...tp, position, paused: false, highWatermark: lastStableOffset, lastStableOffset, logStartOffset: 0n })
+  set (tp: TopicPartition, position: bigint | null, lastStableOffset: bigint | null, highWatermark: bigint | null = lastStableOffset): void {
+    this.states.set(topicPartitionKey(tp), { ...tp, position, paused: false, highWatermark, lastStableOffset, logStartOffset: 0n })
   }
 
   assignment (): TopicPartition[] { return this.assigned }
@@ -137,6 +137,41 @@ describe('TaskManager.updateLag', () => {
     expect(manager.processTasks(1_000_000)).toBe(0)
     expect(manager.processTasks(1_000_000 + 10_000)).toBe(1)
     expect(seen).toEqual(['b:alone'])
+    await manager.closeAll('clean')
+  })
+
+  test('records of a transaction still open on one input are waited for: the earlier record committed later goes first', async () => {
+    const seen: string[] = []
+    const { manager, consumer } = await twoTopicTask(seen)
+    const now = 1_000_000
+    manager.route([batch('b', 0, 2000, 'later')])
+    consumer.set({ topic: 'b', partition: 0 }, 1n, 1n)
+    // a is read up to its last stable offset, but a producer's open transaction holds offsets 0..1 (high watermark 2)
+    consumer.set({ topic: 'a', partition: 0 }, 0n, 0n, 2n)
+    manager.updateLag(false)
+    expect(manager.processTasks(now)).toBe(0)
+    expect(seen).toEqual([])
+    // the transaction commits (the marker takes offset 1): its record comes and both go in timestamp order
+    manager.route([batch('a', 0, 1000, 'earlier')])
+    consumer.set({ topic: 'a', partition: 0 }, 2n, 2n, 2n)
+    manager.updateLag(false)
+    expect(manager.processTasks(now)).toBe(2)
+    expect(seen).toEqual(['a:earlier', 'b:later'])
+    await manager.closeAll('clean')
+  })
+
+  test('an open transaction is waited for at most maxTaskIdleMs', async () => {
+    const seen: string[] = []
+    const { manager, consumer } = await twoTopicTask(seen)
+    const now = 1_000_000
+    manager.route([batch('b', 0, 2000, 'later')])
+    consumer.set({ topic: 'b', partition: 0 }, 1n, 1n)
+    consumer.set({ topic: 'a', partition: 0 }, 0n, 0n, 2n)
+    manager.updateLag(false)
+    expect(manager.processTasks(now)).toBe(0)
+    expect(manager.processTasks(now + 9_999)).toBe(0)
+    expect(manager.processTasks(now + 10_000)).toBe(1)
+    expect(seen).toEqual(['b:later'])
     await manager.closeAll('clean')
   })
 })
