@@ -131,6 +131,22 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         await admin.deleteTopics([compacted, name('never-existed')])
         expect(await admin.listTopics()).not.toContain(compacted)
       })
+
+      test('two clients creating the same topics at once: each topic is created once and both report its partition count', async () => {
+        // what two instances starting together do with their internal topics; the loser learns "already exists" while
+        // the topic may not be in its broker's metadata yet — that must not fail its createTopics
+        const other = createKafkaClients({ brokers, clientId: `kconf-${adapter}-${run}-other` }, adapter).createAdmin()
+        track(other)
+        const names = [1, 2, 3, 4, 5].map((i) => name(`race-${i}`))
+        createdTopics.push(...names)
+        const topics = names.map((n) => ({ name: n, partitions: 4, replicationFactor: 1 }))
+        const [mine, theirs] = await Promise.all([admin.createTopics(topics), other.createTopics(topics)])
+        for (const [i, n] of names.entries()) {
+          expect(mine[i]).toMatchObject({ name: n, partitions: 4 })
+          expect(theirs[i]).toMatchObject({ name: n, partitions: 4 })
+          expect(Number(mine[i]!.created) + Number(theirs[i]!.created)).toBe(1)
+        }
+      })
     })
 
     describe('idempotent producer', () => {

@@ -69,7 +69,9 @@ export class KafkajsAdmin implements KafkaAdmin {
         created = false
       }
       if (created) return { name: t.name, created: true, partitions: t.partitions }
-      const metadata = await this.lib.fetchTopicMetadata({ topics: [t.name] }).catch(rethrowAs('createTopics'))
+      // created a moment ago by another client, the topic may not have reached this broker's metadata yet: its
+      // UNKNOWN_TOPIC_OR_PARTITION is retriable here (two instances starting together create the same internal topics)
+      const metadata = await withRetry(this.cluster, 'createTopics', this.budget, async () => this.lib.fetchTopicMetadata({ topics: [t.name] }))
       return { name: t.name, created: false, partitions: metadata.topics[0]?.partitions.length ?? 0 }
     }))
   }

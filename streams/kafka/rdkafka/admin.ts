@@ -69,7 +69,7 @@ export class RdkafkaAdmin implements KafkaAdmin {
         results.push({ name: t.name, created: true, partitions: t.partitions })
       } catch (error) {
         if (rdCode((error as DevtripError).cause) !== RD.TOPIC_ALREADY_EXISTS) throw error
-        const [existing] = await this.describe('createTopics', [t.name])
+        const [existing] = await this.describeExisting(t.name)
         results.push({ name: t.name, created: false, partitions: existing!.partitions.length })
       }
     }
@@ -89,6 +89,22 @@ export class RdkafkaAdmin implements KafkaAdmin {
       partitions: d.partitions.map((p) => ({ partition: p.partition, leader: p.leader?.id ?? -1, replicas: p.replicas.map((r) => r.id), isr: p.isr.map((r) => r.id) })),
       configs: configs[i]!.configs
     }))
+  }
+
+  /**
+   * A topic the controller says exists, created a moment ago by another client, may still be unknown to the broker
+   * that answers DescribeTopics (the metadata log reaches it a moment later): ask again until the timeout.
+   */
+  private async describeExisting (name: string): Promise<RdTopicDescription[]> {
+    const deadline = Date.now() + this.timeout
+    for (;;) {
+      try {
+        return await this.describe('createTopics', [name])
+      } catch (error) {
+        if ((error as DevtripError).code !== 'DEVTRIP_UNKNOWN_TOPIC' || Date.now() >= deadline) throw error
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
   }
 
   /** The binding's DescribeTopics, with every missing topic named in one DEVTRIP_UNKNOWN_TOPIC. */
