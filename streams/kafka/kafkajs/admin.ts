@@ -8,6 +8,7 @@
  */
 import { DevtripError } from '../../../events/errors'
 import { decodeAssignment, decodeSubscription } from '../assignor'
+import { groupByTopic } from '../common/topic-partitions'
 import type { ResolvedConnectionOptions } from '../options'
 import type {
   CreateTopicResult, GroupDescription, GroupListing, IsolationLevel, KafkaAdmin, ListOffsetsSpec, NewTopic, TopicDescription, TopicPartition, TopicPartitionOffset
@@ -16,7 +17,7 @@ import { topicPartitionKey } from '../port'
 import { checkOffsets, checkTopicPartitions } from '../validation'
 import { hasKafkaError, rethrowAs } from './errors'
 import { createClient, createCluster, EARLIEST_TIMESTAMP, kafkajs, LATEST_TIMESTAMP, READ_COMMITTED, type InternalCluster, type KafkaJS } from './library'
-import { groupByTopic, listOffsets, withRetry } from './offsets'
+import { listOffsets, withRetry } from './offsets'
 
 function invalid (operation: string, problem: string): DevtripError {
   return new DevtripError('DEVTRIP_INVALID_OPTIONS', `${operation}: ${problem}`)

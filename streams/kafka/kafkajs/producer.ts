@@ -17,13 +17,13 @@
  */
 import { DevtripError } from '../../../events/errors'
 import { partitionForKey } from '../../partitioner'
+import { groupByTopic } from '../common/topic-partitions'
 import type { ResolvedConnectionOptions, ResolvedProducerOptions } from '../options'
 import type { ConsumerGroupMetadata, KafkaProducer, ProducerRecord, RecordMetadata, TopicPartitionOffset } from '../port'
 import { topicPartitionKey } from '../port'
 import { checkGroupMetadata, checkOffsets, checkProducerRecords } from '../validation'
 import { translateError } from './errors'
 import { createClient, kafkajs, type KafkaJS } from './library'
-import { groupByTopic } from './offsets'
 
 const EMPTY = Buffer.alloc(0)
 import { acquireSharedMetadata, type SharedMetadata } from './shared-metadata'
