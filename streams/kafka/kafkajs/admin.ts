@@ -8,6 +8,9 @@
  */
 import { DevtripError } from '../../../events/errors'
 import { decodeAssignment, decodeSubscription } from '../assignor'
+import { assertTopicsExist, groupMemberDescription, offsetsOrLogEnd, sortByGroupId } from '../common/admin-answers'
+import { checkGroupId, checkGroupIds, checkIsolationLevel, checkNewTopics, checkTopicNames, listOffsetsTarget } from '../common/admin-arguments'
+import { groupByTopic, sortByTopicPartition } from '../common/topic-partitions'
 import type { ResolvedConnectionOptions } from '../options'
 import type {
   CreateTopicResult, GroupDescription, GroupListing, IsolationLevel, KafkaAdmin, ListOffsetsSpec, NewTopic, TopicDescription, TopicPartition, TopicPartitionOffset
@@ -16,19 +19,7 @@ import { topicPartitionKey } from '../port'
 import { checkOffsets, checkTopicPartitions } from '../validation'
 import { hasKafkaError, rethrowAs } from './errors'
 import { createClient, createCluster, EARLIEST_TIMESTAMP, kafkajs, LATEST_TIMESTAMP, READ_COMMITTED, type InternalCluster, type KafkaJS } from './library'
-import { groupByTopic, listOffsets, withRetry } from './offsets'
-
-function invalid (operation: string, problem: string): DevtripError {
-  return new DevtripError('DEVTRIP_INVALID_OPTIONS', `${operation}: ${problem}`)
-}
-
-function checkNames (operation: string, names: readonly string[]): void {
-  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string' && n.length > 0)) throw invalid(operation, '/names must be an array of topic names')
-}
-
-function sortOffsets (offsets: TopicPartitionOffset[]): TopicPartitionOffset[] {
-  return offsets.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
-}
+import { listOffsets, withRetry } from './offsets'
 
 export class KafkajsAdmin implements KafkaAdmin {
   private readonly lib: KafkaJS.Admin
@@ -45,15 +36,7 @@ export class KafkajsAdmin implements KafkaAdmin {
   }
 
   async createTopics (topics: readonly NewTopic[]): Promise<CreateTopicResult[]> {
-    if (!Array.isArray(topics)) throw invalid('createTopics', '/topics must be an array')
-    topics.forEach((t, i) => {
-      if (t === null || typeof t !== 'object' || typeof t.name !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(t.name)) {
-        throw invalid('createTopics', `/topics/${i}/name must be a legal topic name (letters, digits, . _ -; at most 249)`)
-      }
-      if (!Number.isInteger(t.partitions) || t.partitions < 1) throw invalid('createTopics', `/topics/${i}/partitions must be an integer >= 1`)
-      if (!Number.isInteger(t.replicationFactor) || t.replicationFactor < 1) throw invalid('createTopics', `/topics/${i}/replicationFactor must be an integer >= 1`)
-      for (const [k, v] of Object.entries(t.configs ?? {})) if (typeof v !== 'string') throw invalid('createTopics', `/topics/${i}/configs/${k} must be a string`)
-    })
+    checkNewTopics(topics)
     await this.open('createTopics')
     return Promise.all(topics.map(async (t): Promise<CreateTopicResult> => {
       let created: boolean
@@ -77,17 +60,11 @@ export class KafkajsAdmin implements KafkaAdmin {
   }
 
   async describeTopics (names: readonly string[]): Promise<TopicDescription[]> {
-    checkNames('describeTopics', names)
+    checkTopicNames('describeTopics', names)
     await this.open('describeTopics')
     if (names.length === 0) return []
     const unique = [...new Set(names)]
-    const existing = new Set(await this.listTopics())
-    const missing = unique.filter((n) => !existing.has(n))
-    if (missing.length > 0) {
-      throw new DevtripError('DEVTRIP_UNKNOWN_TOPIC', `describeTopics: ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist`, {
-        details: { topics: missing, hint: 'create them first: bin/devtrip-streams topics apply' }
-      })
-    }
+    assertTopicsExist('describeTopics', unique, new Set(await this.listTopics()))
     const metadata = await this.lib.fetchTopicMetadata({ topics: unique }).catch(rethrowAs('describeTopics'))
     const configs = await this.lib.describeConfigs({
       includeSynonyms: false,
@@ -115,7 +92,7 @@ export class KafkajsAdmin implements KafkaAdmin {
   }
 
   async deleteTopics (names: readonly string[]): Promise<void> {
-    checkNames('deleteTopics', names)
+    checkTopicNames('deleteTopics', names)
     await this.open('deleteTopics')
     const existing = new Set(await this.listTopics())
     const toDelete = [...new Set(names)].filter((n) => existing.has(n))
@@ -128,34 +105,26 @@ export class KafkajsAdmin implements KafkaAdmin {
 
   async listOffsets (partitions: readonly TopicPartition[], spec: ListOffsetsSpec, isolation: IsolationLevel = 'read_committed'): Promise<TopicPartitionOffset[]> {
     checkTopicPartitions('listOffsets', 'partitions', partitions)
-    if (isolation !== 'read_committed' && isolation !== 'read_uncommitted') throw invalid('listOffsets', "/isolation must be 'read_committed' or 'read_uncommitted'")
-    let timestamp: string
-    if (spec === 'earliest') timestamp = EARLIEST_TIMESTAMP
-    else if (spec === 'latest') timestamp = LATEST_TIMESTAMP
-    else if (spec !== null && typeof spec === 'object' && Number.isSafeInteger(spec.timestamp) && spec.timestamp >= 0) timestamp = String(spec.timestamp)
-    else throw invalid('listOffsets', "/spec must be 'earliest', 'latest' or { timestamp: ms >= 0 }")
+    checkIsolationLevel('listOffsets', isolation)
+    const target = listOffsetsTarget(spec)
+    const timestamp = target === 'earliest' ? EARLIEST_TIMESTAMP : target === 'latest' ? LATEST_TIMESTAMP : String(target)
     await this.open('listOffsets')
     if (partitions.length === 0) return []
     const found = await listOffsets(this.cluster, 'listOffsets', partitions, timestamp, isolation, this.budget)
-    // no record at or after the timestamp: answer the end of the log, where such a record would be written
-    const notFound = partitions.filter((tp) => (found.get(topicPartitionKey(tp)) ?? -1n) < 0n)
-    if (notFound.length > 0) {
-      for (const [key, offset] of await listOffsets(this.cluster, 'listOffsets', notFound, LATEST_TIMESTAMP, isolation, this.budget)) found.set(key, offset)
-    }
-    return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: found.get(topicPartitionKey(tp))! }))
+    return offsetsOrLogEnd(partitions, found, (notFound) => listOffsets(this.cluster, 'listOffsets', notFound, LATEST_TIMESTAMP, isolation, this.budget))
   }
 
   async listGroupOffsets (groupId: string): Promise<TopicPartitionOffset[]> {
-    if (typeof groupId !== 'string' || groupId === '') throw invalid('listGroupOffsets', '/groupId must be a non-empty string')
+    checkGroupId('listGroupOffsets', groupId)
     await this.open('listGroupOffsets')
     const topics = await this.lib.fetchOffsets({ groupId }).catch(rethrowAs('listGroupOffsets'))
     const out: TopicPartitionOffset[] = []
     for (const t of topics) for (const p of t.partitions) if (BigInt(p.offset) >= 0n) out.push({ topic: t.topic, partition: p.partition, offset: BigInt(p.offset) })
-    return sortOffsets(out)
+    return sortByTopicPartition(out)
   }
 
   async describeGroups (groupIds: readonly string[]): Promise<GroupDescription[]> {
-    if (!Array.isArray(groupIds) || !groupIds.every((g) => typeof g === 'string' && g.length > 0)) throw invalid('describeGroups', '/groupIds must be an array of group ids')
+    checkGroupIds('describeGroups', groupIds)
     await this.open('describeGroups')
     const unique = [...new Set(groupIds)]
     if (unique.length === 0) return []
@@ -169,14 +138,10 @@ export class KafkajsAdmin implements KafkaAdmin {
         state: g.state,
         protocolType: g.protocolType,
         protocol: g.protocol,
-        members: g.members.map((m) => ({
-          memberId: m.memberId,
-          groupInstanceId: null,
-          clientId: m.clientId,
-          clientHost: m.clientHost,
-          assignment: consumer ? safely(() => decodeAssignment(m.memberAssignment), []) : [],
-          userData: consumer ? safely(() => decodeSubscription(m.memberMetadata).userData ?? null, null) : null
-        }))
+        // kafkajs has no static membership: no group instance ids
+        members: g.members.map((m) => groupMemberDescription({ ...m, groupInstanceId: null },
+          consumer ? safely(() => decodeAssignment(m.memberAssignment), []) : [],
+          consumer ? safely(() => decodeSubscription(m.memberMetadata).userData ?? null, null) : null))
       }
     })
   }
@@ -187,9 +152,7 @@ export class KafkajsAdmin implements KafkaAdmin {
     if (groups.length === 0) return []
     const described = await this.lib.describeGroups(groups.map((g) => g.groupId)).catch(rethrowAs('listGroups'))
     const states = new Map(described.groups.map((g) => [g.groupId, g.state]))
-    return groups
-      .map((g) => ({ groupId: g.groupId, state: states.get(g.groupId) ?? 'Unknown', protocolType: g.protocolType }))
-      .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0))
+    return sortByGroupId(groups.map((g) => ({ groupId: g.groupId, state: states.get(g.groupId) ?? 'Unknown', protocolType: g.protocolType })))
   }
 
   async deleteRecords (offsets: readonly TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
@@ -201,7 +164,7 @@ export class KafkajsAdmin implements KafkaAdmin {
     }
     // kafkajs does not return the new low watermarks: read them back
     const starts = await listOffsets(this.cluster, 'deleteRecords', offsets, EARLIEST_TIMESTAMP, 'read_uncommitted', this.budget)
-    return sortOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: starts.get(topicPartitionKey(o))! })))
+    return sortByTopicPartition(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: starts.get(topicPartitionKey(o))! })))
   }
 
   async close (): Promise<void> {

@@ -1,26 +1,27 @@
 /**
  * KafkaAssignedConsumer on kafkajs: kafkajs has no consumer without a group (no `assign()`), so this one fetches
- * with the Fetch request of kafkajs's internal Broker objects, from positions it keeps itself (partition-table.ts).
+ * with the Fetch request of kafkajs's internal Broker objects, from positions it keeps itself (common/partition-table.ts).
  * Used by the runtime to restore state stores from changelogs.
  */
 import { DevtripError } from '../../../events/errors'
+import { applyListedOffsets, PartitionTable, type PartitionEntry } from '../common/partition-table'
+import { consumerClosedError, PollGate } from '../common/poll-gate'
+import { dedupePartitions, groupByTopic } from '../common/topic-partitions'
 import type { ResolvedConnectionOptions, ResolvedFetchOptions } from '../options'
 import type { KafkaAssignedConsumer, OffsetSpec, PartitionBatch, PartitionState, TopicPartition } from '../port'
 import { topicPartitionKey } from '../port'
 import { checkTopicPartitions } from '../validation'
 import { hasKafkaError, isRetriable, translateError } from './errors'
-import { collectRecords } from './fetch-records'
+import { collectRecords, noteWatermarks } from './fetch-records'
 import { createClient, createCluster, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, READ_COMMITTED, READ_UNCOMMITTED, type FetchResponse, type InternalCluster } from './library'
-import { groupByTopic, leaders, listOffsets } from './offsets'
-import { dedupe, PartitionTable, type PartitionEntry } from './partition-table'
+import { leaders, listOffsets } from './offsets'
 
 export class KafkajsAssignedConsumer implements KafkaAssignedConsumer {
   private readonly cluster: InternalCluster
   private readonly table = new PartitionTable()
+  private readonly polls = new PollGate()
   private connected: Promise<void> | null = null
-  private polling: Promise<unknown> | null = null
   private closing = false
-  private wake: (() => void) | null = null
 
   constructor (private readonly connection: ResolvedConnectionOptions, private readonly options: ResolvedFetchOptions) {
     const client = createClient(connection, options.clientId ?? `${connection.clientId}-restore`)
@@ -29,23 +30,16 @@ export class KafkajsAssignedConsumer implements KafkaAssignedConsumer {
 
   assign (partitions: readonly TopicPartition[]): void {
     checkTopicPartitions('assign', 'partitions', partitions)
-    if (this.closing) throw closedError('assign')
-    this.table.assign(dedupe(partitions))
+    if (this.closing) throw consumerClosedError('assign')
+    this.table.assign(dedupePartitions(partitions))
   }
 
   poll (maxWaitMs: number): Promise<PartitionBatch[]> {
-    if (!Number.isSafeInteger(maxWaitMs) || maxWaitMs < 0) {
-      return Promise.reject(new DevtripError('DEVTRIP_INVALID_OPTIONS', `poll: /maxWaitMs must be an integer >= 0, got ${String(maxWaitMs)}`))
-    }
-    if (this.closing) return Promise.reject(closedError('poll'))
-    if (this.polling !== null) return Promise.reject(new DevtripError('DEVTRIP_INVALID_OPTIONS', 'poll: already polling (poll is not re-entrant; await the previous call)'))
-    const run = (async () => {
+    return this.polls.run(maxWaitMs, this.closing, async () => {
       await this.connect()
       await this.resolvePositions()
       return this.fetch(maxWaitMs)
-    })()
-    this.polling = run
-    return run.finally(() => { this.polling = null })
+    })
   }
 
   pause (partitions: readonly TopicPartition[]): void { this.table.pause(partitions, true) }
@@ -58,8 +52,8 @@ export class KafkajsAssignedConsumer implements KafkaAssignedConsumer {
   async close (): Promise<void> {
     if (this.closing) return
     this.closing = true
-    this.wake?.()
-    await this.polling?.catch(() => undefined)
+    this.polls.wakeUp()
+    await this.polls.settled()
     await this.cluster.disconnect().catch((error: unknown) => { throw translateError(error, 'close') })
   }
 
@@ -77,15 +71,7 @@ export class KafkajsAssignedConsumer implements KafkaAssignedConsumer {
     for (const policy of ['earliest', 'latest'] as const) {
       const list = unresolved.filter((e) => (e.reset ?? this.options.autoOffsetReset) === policy)
       if (list.length === 0) continue
-      const offsets = await listOffsets(this.cluster, 'poll', list, policy === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP, this.options.isolationLevel, this.connection.operationTimeoutMs)
-      for (const e of list) {
-        const offset = offsets.get(topicPartitionKey(e))
-        // a seek that happened while we were listing wins
-        if (offset !== undefined && e.position === null) {
-          e.position = offset
-          e.reset = null
-        }
-      }
+      applyListedOffsets(list, await listOffsets(this.cluster, 'poll', list, policy === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP, this.options.isolationLevel, this.connection.operationTimeoutMs))
     }
     const none = unresolved.find((e) => e.position === null && (e.reset ?? this.options.autoOffsetReset) === 'none')
     if (none !== undefined) {
@@ -94,17 +80,7 @@ export class KafkajsAssignedConsumer implements KafkaAssignedConsumer {
   }
 
   private idle (ms: number): Promise<void> {
-    if (ms === 0 || this.closing) return Promise.resolve()
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      const self = this
-      function done (): void {
-        clearTimeout(timer)
-        if (self.wake === done) self.wake = null
-        resolve()
-      }
-      this.wake = done
-    })
+    return this.polls.idle(this.closing ? 0 : ms)
   }
 
   private async fetch (maxWaitMs: number): Promise<PartitionBatch[]> {
@@ -190,7 +166,7 @@ export class KafkajsAssignedConsumer implements KafkaAssignedConsumer {
         const fetchOffset = requested.get(key)
         // unassigned or moved by a seek meanwhile: the data is stale
         if (entry === undefined || fetchOffset === undefined || entry.position !== fetchOffset) continue
-        this.table.noteWatermarks(topic, p.partition, p.highWatermark, p.lastStableOffset, p.lastStartOffset)
+        noteWatermarks(this.table, topic, p.partition, p.highWatermark, p.lastStableOffset, p.lastStartOffset)
         // paused while in flight: dropped without moving, fetched again after resume
         if (entry.paused) continue
         const { records, nextOffset } = collectRecords(topic, p.partition, p.messages, fetchOffset, p.abortedTransactions, readCommitted)
@@ -202,8 +178,4 @@ export class KafkajsAssignedConsumer implements KafkaAssignedConsumer {
     }
     return out
   }
-}
-
-function closedError (operation: string): DevtripError {
-  return new DevtripError('DEVTRIP_CLOSED', `${operation}: the consumer is closed`)
 }

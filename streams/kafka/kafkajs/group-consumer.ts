@@ -7,7 +7,7 @@
  *   heartbeats, so kafkajs learns of a rebalance even when the runtime is slow to poll; a rebalance releases the
  *   queue (nothing taken, nothing lost: positions did not move).
  *
- * Positions are ours (partition-table.ts). kafkajs is told with `seek` whenever fetching (re)starts for a
+ * Positions are ours (common/partition-table.ts). kafkajs is told with `seek` whenever fetching (re)starts for a
  * partition, and a queued batch is handed out only when it starts exactly at our position — a seek or pause
  * meanwhile makes it stale. Partitions are paused in kafkajs while the runtime paused them or their position is
  * not yet resolved.
@@ -33,6 +33,9 @@
  * half-applied, and the new owner restarts from the last commit.
  */
 import { DevtripError } from '../../../events/errors'
+import { applyListedOffsets, PartitionTable, type PartitionEntry } from '../common/partition-table'
+import { consumerClosedError, PollGate } from '../common/poll-gate'
+import { dedupePartitions, groupByTopic } from '../common/topic-partitions'
 import type { ResolvedConnectionOptions, ResolvedGroupConsumerOptions } from '../options'
 import type {
   ConsumerGroupMetadata, KafkaGroupConsumer, OffsetSpec, PartitionBatch, PartitionState, RebalanceListener, TopicPartition, TopicPartitionOffset
@@ -42,10 +45,9 @@ import { checkOffsets, checkTopicPartitions } from '../validation'
 import { tapCluster } from './cluster-taps'
 import { copartitionedAssigner } from './copartitioned-assigner'
 import { translateError } from './errors'
-import { endOfBatches } from './fetch-records'
+import { endOfBatches, noteWatermarks, toConsumedRecord } from './fetch-records'
 import { createClient, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type InternalBroker, type InternalCluster, type InternalMessage, type KafkaJS } from './library'
-import { commitGroupOffsets, fetchCommittedOffsets, groupByTopic, listOffsets } from './offsets'
-import { dedupe, PartitionTable, toConsumedRecord, type PartitionEntry } from './partition-table'
+import { commitGroupOffsets, fetchCommittedOffsets, listOffsets } from './offsets'
 
 /** A batch eachBatch is holding until poll() takes it (or drops it). */
 interface Waiting {
@@ -105,10 +107,9 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
   private lastOwned: TopicPartition[] = []
   private queue: Waiting[] = []
   private fatal: unknown = undefined
-  private polling: Promise<unknown> | null = null
+  private readonly polls = new PollGate()
   private closing = false
   private closed = false
-  private wake: (() => void) | null = null
 
   constructor (private readonly connection: ResolvedConnectionOptions, private readonly options: ResolvedGroupConsumerOptions) {
     if (options.groupInstanceId !== null) {
@@ -121,18 +122,13 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
       throw new DevtripError('DEVTRIP_INVALID_OPTIONS', 'subscribe: /topics must be a non-empty array of topic names')
     }
     if (listener === null || typeof listener !== 'object') throw new DevtripError('DEVTRIP_INVALID_OPTIONS', 'subscribe: /listener must be an object of callbacks')
-    if (this.closing) throw closedError('subscribe')
+    if (this.closing) throw consumerClosedError('subscribe')
     this.topics = [...new Set(topics)].sort()
     this.listener = listener
   }
 
   poll (maxWaitMs: number): Promise<PartitionBatch[]> {
-    if (!Number.isSafeInteger(maxWaitMs) || maxWaitMs < 0) {
-      return Promise.reject(new DevtripError('DEVTRIP_INVALID_OPTIONS', `poll: /maxWaitMs must be an integer >= 0, got ${String(maxWaitMs)}`))
-    }
-    if (this.closing) return Promise.reject(closedError('poll'))
-    if (this.polling !== null) return Promise.reject(new DevtripError('DEVTRIP_INVALID_OPTIONS', 'poll: already polling (poll is not re-entrant; await the previous call)'))
-    const run = (async () => {
+    return this.polls.run(maxWaitMs, this.closing, async () => {
       if (this.fatal !== undefined) throw translateError(this.fatal, 'poll')
       if (this.topics.length === 0) throw new DevtripError('DEVTRIP_INVALID_OPTIONS', 'poll: subscribe to topics first')
       await this.ensureRunning()
@@ -140,9 +136,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
       await this.handleRebalances()
       await this.resolvePositions()
       return this.take(maxWaitMs)
-    })()
-    this.polling = run
-    return run.finally(() => { this.polling = null })
+    })
   }
 
   pause (partitions: readonly TopicPartition[]): void {
@@ -169,7 +163,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
 
   async commitOffsets (offsets: readonly TopicPartitionOffset[]): Promise<void> {
     checkOffsets('commitOffsets', offsets)
-    if (this.closed) throw closedError('commitOffsets')
+    if (this.closed) throw consumerClosedError('commitOffsets')
     if (this.generationId < 0 || this.cluster === null) {
       throw new DevtripError('DEVTRIP_TASK_MIGRATED', 'commitOffsets: the consumer is not a member of its group (poll to join)', { details: { groupId: this.options.groupId } })
     }
@@ -189,9 +183,9 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
 
   async committed (partitions: readonly TopicPartition[]): Promise<Array<TopicPartition & { offset: bigint | null }>> {
     checkTopicPartitions('committed', 'partitions', partitions)
-    if (this.closed) throw closedError('committed')
+    if (this.closed) throw consumerClosedError('committed')
     if (partitions.length === 0) return []
-    const found = new Map((await fetchCommittedOffsets(this.ensureCluster(), 'committed', this.options.groupId, dedupe(partitions), this.connection.operationTimeoutMs))
+    const found = new Map((await fetchCommittedOffsets(this.ensureCluster(), 'committed', this.options.groupId, dedupePartitions(partitions), this.connection.operationTimeoutMs))
       .map((o) => [topicPartitionKey(o), o.offset]))
     return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: found.get(topicPartitionKey(tp)) ?? null }))
   }
@@ -207,8 +201,8 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
   async close (): Promise<void> {
     if (this.closing) return
     this.closing = true
-    this.wake?.()
-    await this.polling?.catch(() => undefined)
+    this.polls.wakeUp()
+    await this.polls.settled()
     let failure: unknown
     try {
       // still a member of the generation we hold the partitions in: a true revocation (commits succeed)
@@ -275,7 +269,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
             onJoined: (generationId, memberId) => { if (this.lib === lib) { this.generationId = generationId; this.memberId = memberId } },
             onFetched: (response) => {
               if (this.lib !== lib) return
-              for (const t of response.responses) for (const p of t.partitions) this.table.noteWatermarks(t.topicName, p.partition, p.highWatermark, p.lastStableOffset, p.lastStartOffset)
+              for (const t of response.responses) for (const p of t.partitions) noteWatermarks(this.table, t.topicName, p.partition, p.highWatermark, p.lastStableOffset, p.lastStartOffset)
             }
           })
         }
@@ -298,7 +292,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
       // kafkajs restarts (and rejoins) after a retriable crash; anything else ends the consumer
       if (!event.payload.restart) {
         this.fatal = event.payload.error
-        this.wake?.()
+        this.polls.wakeUp()
       }
     })
     await lib.connect()
@@ -322,7 +316,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
     // nothing is fetched until the runtime heard of the assignment and positions are resolved
     if (assignment.length > 0) this.lib?.pause([...groupByTopic(assignment, (tp) => tp.partition)].map(([topic, partitions]) => ({ topic, partitions })))
     this.pendingJoin = assignment
-    this.wake?.()
+    this.polls.wakeUp()
   }
 
   private async onBatch (payload: KafkaJS.EachBatchPayload, lib: KafkaJS.Consumer): Promise<void> {
@@ -338,7 +332,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
     let settle!: (taken: boolean) => void
     const done = new Promise<boolean>((resolve) => { settle = (taken) => { if (settled === undefined) { settled = taken; resolve(taken) } } })
     this.queue.push({ topic: batch.topic, partition: batch.partition, fetchOffset, records, next, highWatermark: BigInt(batch.highWatermark), epoch: this.joinEpoch, settle })
-    this.wake?.()
+    this.polls.wakeUp()
     while (settled === undefined) {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([done, new Promise((resolve) => { timer = setTimeout(resolve, this.options.heartbeatIntervalMs) })])
@@ -402,7 +396,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
       held.timer = setInterval(() => { void this.keepAlive(held) }, this.options.heartbeatIntervalMs)
       this.heldJoin = held
       this.releaseQueue()
-      this.wake?.()
+      this.polls.wakeUp()
     })
   }
 
@@ -519,14 +513,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
     for (const policy of ['earliest', 'latest'] as const) {
       const list = unresolved.filter((e) => e.position === null && (e.reset ?? this.options.autoOffsetReset) === policy)
       if (list.length === 0) continue
-      const offsets = await listOffsets(cluster, 'poll', list, policy === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP, this.options.isolationLevel, budget)
-      for (const e of list) {
-        const offset = offsets.get(topicPartitionKey(e))
-        if (offset !== undefined && e.position === null) {
-          e.position = offset
-          e.reset = null
-        }
-      }
+      applyListedOffsets(list, await listOffsets(cluster, 'poll', list, policy === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP, this.options.isolationLevel, budget))
     }
     const none = unresolved.find((e) => e.position === null && (e.reset ?? this.options.autoOffsetReset) === 'none')
     if (none !== undefined) {
@@ -563,17 +550,7 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
   }
 
   private idle (ms: number): Promise<void> {
-    if (ms === 0 || this.closing) return Promise.resolve()
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      const self = this
-      function done (): void {
-        clearTimeout(timer)
-        if (self.wake === done) self.wake = null
-        resolve()
-      }
-      this.wake = done
-    })
+    return this.polls.idle(this.closing ? 0 : ms)
   }
 
   private dropQueued (tp: TopicPartition): void {
@@ -597,8 +574,4 @@ export class KafkajsGroupConsumer implements KafkaGroupConsumer {
 /** Fails a join of a kafkajs consumer being replaced or closed; `retriable: false` keeps kafkajs from restarting. */
 function abandonedJoin (): Error {
   return Object.assign(new Error('the group consumer is closing or being replaced: join abandoned'), { name: 'DevtripJoinAbandoned', retriable: false })
-}
-
-function closedError (operation: string): DevtripError {
-  return new DevtripError('DEVTRIP_CLOSED', `${operation}: the consumer is closed`)
 }

@@ -3,6 +3,7 @@
  * none), and OffsetFetch / OffsetCommit for one group. Shared by the consumers and the admin.
  */
 import { DevtripError } from '../../../events/errors'
+import { groupByTopic } from '../common/topic-partitions'
 import type { TopicPartition, TopicPartitionOffset } from '../port'
 import { topicPartitionKey } from '../port'
 import { hasKafkaError, isRetriable, protocolError, translateError } from './errors'
@@ -20,16 +21,6 @@ export async function withRetry<T> (cluster: InternalCluster, operation: string,
       await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1000)))
     }
   }
-}
-
-export function groupByTopic<T extends TopicPartition, P> (items: readonly T[], map: (item: T) => P): Map<string, P[]> {
-  const out = new Map<string, P[]>()
-  for (const item of items) {
-    const list = out.get(item.topic) ?? []
-    list.push(map(item))
-    out.set(item.topic, list)
-  }
-  return out
 }
 
 /** Partition count of each topic; DEVTRIP_UNKNOWN_TOPIC naming every missing one. */

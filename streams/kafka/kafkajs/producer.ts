@@ -16,23 +16,19 @@
  *     which makes the coordinator abort the open transaction — what an abort asks for.
  */
 import { DevtripError } from '../../../events/errors'
-import { partitionForKey } from '../../partitioner'
+import { chunksBySize, RECORD_OVERHEAD } from '../common/produce-chunks'
+import { ProducerStateMachine } from '../common/producer-state-machine'
+import { choosePartition } from '../common/record-partitioning'
+import { groupByTopic } from '../common/topic-partitions'
 import type { ResolvedConnectionOptions, ResolvedProducerOptions } from '../options'
 import type { ConsumerGroupMetadata, KafkaProducer, ProducerRecord, RecordMetadata, TopicPartitionOffset } from '../port'
 import { topicPartitionKey } from '../port'
 import { checkGroupMetadata, checkOffsets, checkProducerRecords } from '../validation'
 import { translateError } from './errors'
 import { createClient, kafkajs, type KafkaJS } from './library'
-import { groupByTopic } from './offsets'
-
-const EMPTY = Buffer.alloc(0)
 import { acquireSharedMetadata, type SharedMetadata } from './shared-metadata'
 
-const CHUNK_BYTES = 512 * 1024
-/** bytes a record costs beyond its key, value and headers */
-const RECORD_OVERHEAD = 24
-
-type State = 'uninitialized' | 'ready' | 'in-transaction' | 'fenced' | 'closed'
+const EMPTY = Buffer.alloc(0)
 
 interface Planned {
   readonly index: number
@@ -47,12 +43,11 @@ export class KafkajsProducer implements KafkaProducer {
   private transaction: KafkaJS.Transaction | undefined
   /** an EndTxn failed without fencing: kafkajs's transaction state is stuck until the producer is replaced */
   private stuck = false
-  private state: State
+  private readonly calls: ProducerStateMachine
   private connected: Promise<void> | null = null
   private readonly metadata: SharedMetadata
   private readonly roundRobin = new Map<string, number>()
   private readonly compression: KafkaJS.CompressionTypes
-  private queue: Promise<unknown> = Promise.resolve()
 
   constructor (private readonly connection: ResolvedConnectionOptions, private readonly options: ResolvedProducerOptions) {
     if (options.compression !== 'none' && options.compression !== 'gzip') {
@@ -60,23 +55,20 @@ export class KafkajsProducer implements KafkaProducer {
     }
     this.compression = options.compression === 'gzip' ? kafkajs.CompressionTypes.GZIP : kafkajs.CompressionTypes.None
     this.transactionalId = options.transactionalId
+    this.calls = new ProducerStateMachine(options.transactionalId, translateError)
     this.lib = this.createLibraryProducer()
     this.metadata = acquireSharedMetadata(connection)
-    this.state = options.transactionalId === null ? 'ready' : 'uninitialized'
   }
 
   async send (records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
     checkProducerRecords('send', records)
-    return this.serialized('send', async () => {
-      this.assertUsable('send')
-      if (this.transactionalId !== null && this.state !== 'in-transaction') {
-        throw this.stateError('send', 'a transactional producer can only send inside a transaction: call beginTransaction() first')
-      }
+    return this.calls.serialized('send', async () => {
+      this.calls.checkSend('send')
       if (records.length === 0) return []
       const planned = await this.plan(records)
       await this.connect()
       const result: RecordMetadata[] = new Array(records.length)
-      for (const chunk of chunks(planned)) {
+      for (const chunk of chunksBySize(planned)) {
         const topicMessages = [...groupByTopic(chunk.map((p) => ({ topic: p.topic, partition: p.message.partition, p })), (x) => x.p.message)]
           .map(([topic, messages]) => ({ topic, messages }))
         const batch = { topicMessages, acks: -1, compression: this.compression }
@@ -98,38 +90,31 @@ export class KafkajsProducer implements KafkaProducer {
   }
 
   initTransactions (): Promise<void> {
-    return this.serialized('initTransactions', async () => {
-      this.assertTransactional('initTransactions')
-      this.assertUsable('initTransactions')
-      if (this.state !== 'uninitialized') throw this.stateError('initTransactions', 'transactions are already initialized')
+    return this.calls.serialized('initTransactions', async () => {
+      this.calls.checkInitTransactions('initTransactions')
       await this.initialize()
-      this.state = 'ready'
+      this.calls.state = 'ready'
     })
   }
 
   beginTransaction (): Promise<void> {
-    return this.serialized('beginTransaction', async () => {
-      this.assertTransactional('beginTransaction')
-      this.assertUsable('beginTransaction')
-      if (this.state === 'uninitialized') throw this.stateError('beginTransaction', 'call initTransactions() first')
-      if (this.state === 'in-transaction') throw this.stateError('beginTransaction', 'a transaction is already open')
+    return this.calls.serialized('beginTransaction', async () => {
+      this.calls.checkBeginTransaction('beginTransaction')
       // the producer id exists already: this is local
       this.transaction = await this.lib.transaction()
-      this.state = 'in-transaction'
+      this.calls.state = 'in-transaction'
     })
   }
 
   async sendOffsetsToTransaction (offsets: readonly TopicPartitionOffset[], group: ConsumerGroupMetadata): Promise<void> {
     checkOffsets('sendOffsetsToTransaction', offsets)
     checkGroupMetadata('sendOffsetsToTransaction', group)
-    return this.serialized('sendOffsetsToTransaction', async () => {
-      this.assertTransactional('sendOffsetsToTransaction')
-      this.assertUsable('sendOffsetsToTransaction')
-      if (this.state !== 'in-transaction' || this.transaction === undefined) throw this.stateError('sendOffsetsToTransaction', 'no transaction is open')
+    return this.calls.serialized('sendOffsetsToTransaction', async () => {
+      const transaction = this.calls.openTransaction('sendOffsetsToTransaction', this.transaction)
       if (offsets.length === 0) return
       // kafkajs sends the group id only: the generation and member id in `group` cannot travel (no KIP-447)
       const topics = [...groupByTopic(offsets, (o) => ({ partition: o.partition, offset: o.offset.toString() }))].map(([topic, partitions]) => ({ topic, partitions }))
-      await this.transaction.sendOffsets({ consumerGroupId: group.groupId, topics })
+      await transaction.sendOffsets({ consumerGroupId: group.groupId, topics })
     })
   }
 
@@ -142,13 +127,13 @@ export class KafkajsProducer implements KafkaProducer {
   }
 
   async close (): Promise<void> {
-    if (this.state === 'closed') return
-    await this.queue.catch(() => undefined)
-    if (this.state === 'in-transaction' && !this.stuck) {
+    if (this.calls.state === 'closed') return
+    await this.calls.drained()
+    if (this.calls.state === 'in-transaction' && !this.stuck) {
       // best effort: otherwise the coordinator aborts it at its timeout or when the next producer with this id initializes
       await this.transaction?.abort().catch(() => undefined)
     }
-    this.state = 'closed'
+    this.calls.state = 'closed'
     this.transaction = undefined
     this.metadata.release()
     await this.lib.disconnect().catch((error: unknown) => { throw translateError(error, 'close') })
@@ -186,17 +171,15 @@ export class KafkajsProducer implements KafkaProducer {
   }
 
   private endTransaction (operation: string, commit: boolean): Promise<void> {
-    return this.serialized(operation, async () => {
-      this.assertTransactional(operation)
-      this.assertUsable(operation)
-      if (this.state !== 'in-transaction' || this.transaction === undefined) throw this.stateError(operation, 'no transaction is open')
+    return this.calls.serialized(operation, async () => {
+      const transaction = this.calls.openTransaction(operation, this.transaction)
       if (this.stuck) {
         if (commit) throw new DevtripError('DEVTRIP_KAFKA', `${operation}: an earlier end of this transaction failed; it can only be aborted`, { canRetry: false })
         await this.replaceAndReinitialize()
       } else {
         try {
-          if (commit) await this.transaction.commit()
-          else await this.transaction.abort()
+          if (commit) await transaction.commit()
+          else await transaction.abort()
         } catch (error) {
           // the transaction stays open (port contract); kafkajs cannot end it again, so an abort will reinitialize
           if (translateError(error, operation).code !== 'DEVTRIP_KAFKA_FENCED') this.stuck = true
@@ -204,7 +187,7 @@ export class KafkajsProducer implements KafkaProducer {
         }
       }
       this.transaction = undefined
-      this.state = 'ready'
+      this.calls.state = 'ready'
     })
   }
 
@@ -221,18 +204,7 @@ export class KafkajsProducer implements KafkaProducer {
   private async plan (records: readonly ProducerRecord[]): Promise<Planned[]> {
     const counts = await this.metadata.partitionCounts('send', records.map((r) => r.topic))
     return records.map((r, index) => {
-      const count = counts.get(r.topic)!
-      let partition = r.partition
-      if (partition === undefined) {
-        if (r.key !== undefined && r.key !== null) partition = partitionForKey(r.key, count)
-        else {
-          const next = this.roundRobin.get(r.topic) ?? 0
-          this.roundRobin.set(r.topic, next + 1)
-          partition = next % count
-        }
-      } else if (partition >= count) {
-        throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `send: /records/${index}/partition ${partition} does not exist (topic "${r.topic}" has ${count})`)
-      }
+      const partition = choosePartition(r, index, counts.get(r.topic)!, this.roundRobin)
       let size = RECORD_OVERHEAD + (r.key?.length ?? 0) + (r.value?.length ?? 0)
       // kafkajs takes headers as an object: a repeated name becomes an array of its values (kept in order)
       const headers: Record<string, Buffer | Array<Buffer>> = Object.create(null) as Record<string, Buffer | Array<Buffer>>
@@ -249,45 +221,4 @@ export class KafkajsProducer implements KafkaProducer {
       return { index, topic: r.topic, message, size }
     })
   }
-
-  private serialized<T> (operation: string, work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work).catch((error: unknown) => {
-      const translated = translateError(error, operation)
-      if (translated.code === 'DEVTRIP_KAFKA_FENCED') this.state = 'fenced'
-      throw translated
-    })
-    this.queue = run.catch(() => undefined)
-    return run
-  }
-
-  private assertUsable (operation: string): void {
-    if (this.state === 'closed') throw new DevtripError('DEVTRIP_CLOSED', `${operation}: the producer is closed`)
-    if (this.state === 'fenced') {
-      throw new DevtripError('DEVTRIP_KAFKA_FENCED', `${operation}: the producer was fenced by a newer one with transactional id "${this.transactionalId}"; close it and create a new one`)
-    }
-  }
-
-  private assertTransactional (operation: string): void {
-    if (this.transactionalId === null) throw this.stateError(operation, 'the producer is not transactional (create it with a transactionalId)')
-  }
-
-  private stateError (operation: string, problem: string): DevtripError {
-    return new DevtripError('DEVTRIP_INVALID_OPTIONS', `${operation}: ${problem}`, { details: { operation, state: this.state } })
-  }
-}
-
-/** Splits planned records into runs of at most CHUNK_BYTES (a single bigger record travels alone). */
-function * chunks (planned: readonly Planned[]): Generator<Planned[]> {
-  let current: Planned[] = []
-  let bytes = 0
-  for (const p of planned) {
-    if (current.length > 0 && bytes + p.size > CHUNK_BYTES) {
-      yield current
-      current = []
-      bytes = 0
-    }
-    current.push(p)
-    bytes += p.size
-  }
-  if (current.length > 0) yield current
 }

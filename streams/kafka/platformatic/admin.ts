@@ -10,6 +10,9 @@
  */
 import { DevtripError } from '../../../events/errors'
 import { decodeAssignment, decodeSubscription } from '../assignor'
+import { assertTopicsExist, groupMemberDescription, offsetsOrLogEnd, sortByGroupId } from '../common/admin-answers'
+import { checkGroupId, checkGroupIds, checkIsolationLevel, checkNewTopics, checkTopicNames, listOffsetsTarget } from '../common/admin-arguments'
+import { groupByTopic, sortByTopicPartition } from '../common/topic-partitions'
 import { userDataFromClientId } from '../member-user-data'
 import type { ResolvedConnectionOptions } from '../options'
 import type {
@@ -23,28 +26,6 @@ import { fetchCommittedOffsets } from './group-offsets'
 import { kafka, type Platformatic } from './library'
 import { createAdminClient, RawClient } from './raw-client'
 
-function invalid (operation: string, problem: string): DevtripError {
-  return new DevtripError('DEVTRIP_INVALID_OPTIONS', `${operation}: ${problem}`)
-}
-
-function checkNames (operation: string, names: readonly string[]): void {
-  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string' && n.length > 0)) throw invalid(operation, '/names must be an array of topic names')
-}
-
-function byTopic<T extends TopicPartition, P> (items: readonly T[], map: (item: T) => P): Map<string, P[]> {
-  const out = new Map<string, P[]>()
-  for (const item of items) {
-    const list = out.get(item.topic) ?? []
-    list.push(map(item))
-    out.set(item.topic, list)
-  }
-  return out
-}
-
-function sortOffsets (offsets: TopicPartitionOffset[]): TopicPartitionOffset[] {
-  return offsets.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
-}
-
 export class PlatformaticAdmin implements KafkaAdmin {
   private readonly admin: Platformatic.Admin
   private readonly raw: RawClient
@@ -56,17 +37,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
   }
 
   async createTopics (topics: readonly NewTopic[]): Promise<CreateTopicResult[]> {
-    if (!Array.isArray(topics)) throw invalid('createTopics', '/topics must be an array')
-    topics.forEach((t, i) => {
-      if (t === null || typeof t !== 'object' || typeof t.name !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(t.name)) {
-        throw invalid('createTopics', `/topics/${i}/name must be a legal topic name (letters, digits, . _ -; at most 249)`)
-      }
-      if (!Number.isInteger(t.partitions) || t.partitions < 1) throw invalid('createTopics', `/topics/${i}/partitions must be an integer >= 1`)
-      if (!Number.isInteger(t.replicationFactor) || t.replicationFactor < 1) throw invalid('createTopics', `/topics/${i}/replicationFactor must be an integer >= 1`)
-      for (const [k, v] of Object.entries(t.configs ?? {})) {
-        if (typeof v !== 'string') throw invalid('createTopics', `/topics/${i}/configs/${k} must be a string`)
-      }
-    })
+    checkNewTopics(topics)
     this.assertOpen('createTopics')
     return Promise.all(topics.map(async (t): Promise<CreateTopicResult> => {
       try {
@@ -86,17 +57,11 @@ export class PlatformaticAdmin implements KafkaAdmin {
   }
 
   async describeTopics (names: readonly string[]): Promise<TopicDescription[]> {
-    checkNames('describeTopics', names)
+    checkTopicNames('describeTopics', names)
     this.assertOpen('describeTopics')
     if (names.length === 0) return []
     const unique = [...new Set(names)]
-    const existing = new Set(await this.listTopics())
-    const missing = unique.filter((n) => !existing.has(n))
-    if (missing.length > 0) {
-      throw new DevtripError('DEVTRIP_UNKNOWN_TOPIC', `describeTopics: ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist`, {
-        details: { topics: missing, hint: 'create them first: bin/devtrip-streams topics apply' }
-      })
-    }
+    assertTopicsExist('describeTopics', unique, new Set(await this.listTopics()))
     const metadata = await this.raw.withRetry('describeTopics', () => this.raw.metadata(unique, true))
     const configs = await this.raw.withRetry('describeTopics', () => this.admin.describeConfigs({
       resources: unique.map((name) => ({ resourceType: kafka.ConfigResourceTypes.TOPIC, resourceName: name }))
@@ -122,7 +87,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
   }
 
   async deleteTopics (names: readonly string[]): Promise<void> {
-    checkNames('deleteTopics', names)
+    checkTopicNames('deleteTopics', names)
     this.assertOpen('deleteTopics')
     const existing = new Set(await this.listTopics())
     const toDelete = [...new Set(names)].filter((n) => existing.has(n))
@@ -137,31 +102,23 @@ export class PlatformaticAdmin implements KafkaAdmin {
 
   async listOffsets (partitions: readonly TopicPartition[], spec: ListOffsetsSpec, isolation: IsolationLevel = 'read_committed'): Promise<TopicPartitionOffset[]> {
     checkTopicPartitions('listOffsets', 'partitions', partitions)
-    if (isolation !== 'read_committed' && isolation !== 'read_uncommitted') throw invalid('listOffsets', "/isolation must be 'read_committed' or 'read_uncommitted'")
-    let timestamp: bigint
-    if (spec === 'earliest') timestamp = kafka.ListOffsetTimestamps.EARLIEST
-    else if (spec === 'latest') timestamp = kafka.ListOffsetTimestamps.LATEST
-    else if (spec !== null && typeof spec === 'object' && Number.isSafeInteger(spec.timestamp) && spec.timestamp >= 0) timestamp = BigInt(spec.timestamp)
-    else throw invalid('listOffsets', "/spec must be 'earliest', 'latest' or { timestamp: ms >= 0 }")
+    checkIsolationLevel('listOffsets', isolation)
+    const target = listOffsetsTarget(spec)
+    const timestamp = target === 'earliest' ? kafka.ListOffsetTimestamps.EARLIEST : target === 'latest' ? kafka.ListOffsetTimestamps.LATEST : BigInt(target)
     this.assertOpen('listOffsets')
     if (partitions.length === 0) return []
     const found = await this.list(partitions, timestamp, isolation)
-    // no record at or after the timestamp: answer the end of the log, where such a record would be written
-    const notFound = partitions.filter((tp) => (found.get(topicPartitionKey(tp)) ?? -1n) < 0n)
-    if (notFound.length > 0) {
-      for (const [key, offset] of await this.list(notFound, kafka.ListOffsetTimestamps.LATEST, isolation)) found.set(key, offset)
-    }
-    return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: found.get(topicPartitionKey(tp))! }))
+    return offsetsOrLogEnd(partitions, found, (notFound) => this.list(notFound, kafka.ListOffsetTimestamps.LATEST, isolation))
   }
 
   async listGroupOffsets (groupId: string): Promise<TopicPartitionOffset[]> {
-    if (typeof groupId !== 'string' || groupId === '') throw invalid('listGroupOffsets', '/groupId must be a non-empty string')
+    checkGroupId('listGroupOffsets', groupId)
     this.assertOpen('listGroupOffsets')
-    return sortOffsets(await fetchCommittedOffsets(this.raw, 'listGroupOffsets', groupId, null, true))
+    return sortByTopicPartition(await fetchCommittedOffsets(this.raw, 'listGroupOffsets', groupId, null, true))
   }
 
   async describeGroups (groupIds: readonly string[]): Promise<GroupDescription[]> {
-    if (!Array.isArray(groupIds) || !groupIds.every((g) => typeof g === 'string' && g.length > 0)) throw invalid('describeGroups', '/groupIds must be an array of group ids')
+    checkGroupIds('describeGroups', groupIds)
     this.assertOpen('describeGroups')
     const unique = [...new Set(groupIds)]
     const described = await Promise.all(unique.map((groupId) => this.raw.withRetry('describeGroups', async () => {
@@ -174,33 +131,26 @@ export class PlatformaticAdmin implements KafkaAdmin {
       state: g.groupState,
       protocolType: g.protocolType,
       protocol: g.protocolData,
-      members: g.members.map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId ?? null,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        assignment: g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : [],
+      members: g.members.map((m) => groupMemberDescription(m,
+        g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : [],
         // members of the librdkafka adapter carry it in their client id (member-user-data.ts)
-        userData: g.protocolType === 'consumer' ? memberUserData(m.memberMetadata) ?? userDataFromClientId(m.clientId) : null
-      }))
+        g.protocolType === 'consumer' ? memberUserData(m.memberMetadata) ?? userDataFromClientId(m.clientId) : null))
     }))
   }
 
   async listGroups (): Promise<GroupListing[]> {
     this.assertOpen('listGroups')
     const groups = await this.raw.withRetry('listGroups', () => this.admin.listGroups())
-    return [...groups.values()]
-      .map((g) => ({ groupId: g.id, state: g.state, protocolType: g.protocolType }))
-      .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0))
+    return sortByGroupId([...groups.values()].map((g) => ({ groupId: g.id, state: g.state, protocolType: g.protocolType })))
   }
 
   async deleteRecords (offsets: readonly TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
     checkOffsets('deleteRecords', offsets)
     this.assertOpen('deleteRecords')
     if (offsets.length === 0) return []
-    const topics = [...byTopic(offsets, (o) => ({ partition: o.partition, offset: o.offset }))].map(([name, partitions]) => ({ name, partitions }))
+    const topics = [...groupByTopic(offsets, (o) => ({ partition: o.partition, offset: o.offset }))].map(([name, partitions]) => ({ name, partitions }))
     const deleted = await this.raw.withRetry('deleteRecords', () => this.admin.deleteRecords({ topics }))
-    return sortOffsets(deleted.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, offset: p.lowWatermark }))))
+    return sortByTopicPartition(deleted.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, offset: p.lowWatermark }))))
   }
 
   async close (): Promise<void> {
@@ -208,7 +158,7 @@ export class PlatformaticAdmin implements KafkaAdmin {
   }
 
   private async list (partitions: readonly TopicPartition[], timestamp: bigint, isolation: IsolationLevel): Promise<Map<string, bigint>> {
-    const topics = [...byTopic(partitions, (tp) => ({ partitionIndex: tp.partition, timestamp }))].map(([name, list]) => ({ name, partitions: list }))
+    const topics = [...groupByTopic(partitions, (tp) => ({ partitionIndex: tp.partition, timestamp }))].map(([name, list]) => ({ name, partitions: list }))
     const listed = await this.raw.withRetry('listOffsets', () => this.admin.listOffsets({
       topics,
       isolationLevel: isolation === 'read_committed' ? kafka.FetchIsolationLevels.READ_COMMITTED : kafka.FetchIsolationLevels.READ_UNCOMMITTED

@@ -1,6 +1,6 @@
 /**
- * What both consumer kinds share: the table of assigned partitions (positions, pause flags, watermarks),
- * position resolution, and the fetch loop on the raw Fetch API.
+ * What both consumer kinds share: the table of assigned partitions (positions, pause flags, watermarks:
+ * common/partition-table.ts), position resolution, and the fetch loop on the raw Fetch API.
  *
  * Fetching is done here rather than through the library's MessagesStream because a runtime needs to drive it:
  * fetch exactly when it asks (`poll`), from positions it can move (`seek`), skipping partitions it paused,
@@ -9,26 +9,17 @@
  * can go stale across pauses, seeks and rebalances.
  */
 import { DevtripError } from '../../../events/errors'
+import { applyListedOffsets, PartitionTable, type PartitionEntry } from '../common/partition-table'
+import { consumerClosedError, PollGate } from '../common/poll-gate'
+import { groupByTopic } from '../common/topic-partitions'
 import type { ResolvedConnectionOptions, ResolvedFetchOptions } from '../options'
 import type { OffsetSpec, PartitionBatch, PartitionState, TopicPartition } from '../port'
 import { topicPartitionKey } from '../port'
-import { checkOffsetSpec, checkTopicPartition, checkTopicPartitions } from '../validation'
+import { checkTopicPartitions } from '../validation'
 import { isRetriable, translateError } from './errors'
 import { collectRecords } from './fetch-records'
 import { kafka, type Platformatic } from './library'
 import { createAdminClient, RawClient } from './raw-client'
-
-interface PartitionEntry {
-  readonly topic: string
-  readonly partition: number
-  position: bigint | null
-  /** a seek to 'earliest'/'latest' (or a reset) waiting to be resolved at the next poll */
-  reset: 'earliest' | 'latest' | null
-  paused: boolean
-  highWatermark: bigint | null
-  lastStableOffset: bigint | null
-  logStartOffset: bigint | null
-}
 
 /** Fetch-partition errors after which the partition is simply fetched again once metadata is refreshed. */
 const REFRESH_AND_RETRY = new Set([
@@ -58,9 +49,8 @@ export abstract class ConsumerBase {
   protected closing = false
   /** set when close() is done */
   protected closed = false
-  private readonly entries = new Map<string, PartitionEntry>()
-  private polling: Promise<unknown> | null = null
-  private wake: (() => void) | null = null
+  private readonly table = new PartitionTable()
+  private readonly polls = new PollGate()
 
   constructor (connection: ResolvedConnectionOptions, fetchOptions: ResolvedFetchOptions, clientId: string) {
     this.connection = connection
@@ -70,70 +60,35 @@ export abstract class ConsumerBase {
   }
 
   poll (maxWaitMs: number): Promise<PartitionBatch[]> {
-    if (!Number.isSafeInteger(maxWaitMs) || maxWaitMs < 0) {
-      return Promise.reject(new DevtripError('DEVTRIP_INVALID_OPTIONS', `poll: /maxWaitMs must be an integer >= 0, got ${String(maxWaitMs)}`))
-    }
-    if (this.closing) return Promise.reject(this.closedError('poll'))
-    if (this.polling !== null) return Promise.reject(new DevtripError('DEVTRIP_INVALID_OPTIONS', 'poll: already polling (poll is not re-entrant; await the previous call)'))
-    const run = (async () => {
+    return this.polls.run(maxWaitMs, this.closing, async () => {
       await this.beforeFetch()
       await this.resolvePositions()
       return this.fetch(maxWaitMs)
-    })()
-    this.polling = run
-    return run.finally(() => { this.polling = null })
+    })
   }
 
+  // pause and resume flag partition by partition: those before an unassigned one keep the new flag
   pause (partitions: readonly TopicPartition[]): void {
     checkTopicPartitions('pause', 'partitions', partitions)
-    for (const tp of partitions) this.entry('pause', tp).paused = true
+    for (const tp of partitions) this.table.entry('pause', tp).paused = true
   }
 
   resume (partitions: readonly TopicPartition[]): void {
     checkTopicPartitions('resume', 'partitions', partitions)
-    for (const tp of partitions) this.entry('resume', tp).paused = false
+    for (const tp of partitions) this.table.entry('resume', tp).paused = false
   }
 
-  seek (partition: TopicPartition, offset: OffsetSpec): void {
-    checkTopicPartition('seek', '/partition', partition)
-    checkOffsetSpec('seek', offset)
-    const entry = this.entry('seek', partition)
-    if (typeof offset === 'bigint') {
-      entry.position = offset
-      entry.reset = null
-    } else {
-      entry.position = null
-      entry.reset = offset
-    }
-  }
-
-  position (partition: TopicPartition): bigint | null {
-    checkTopicPartition('position', '/partition', partition)
-    return this.entry('position', partition).position
-  }
-
-  partitionStates (): PartitionState[] {
-    return [...this.entries.values()].map((e) => ({
-      topic: e.topic,
-      partition: e.partition,
-      position: e.position,
-      paused: e.paused,
-      highWatermark: e.highWatermark,
-      lastStableOffset: e.lastStableOffset,
-      logStartOffset: e.logStartOffset
-    }))
-  }
-
-  assignment (): TopicPartition[] {
-    return [...this.entries.values()].map((e) => ({ topic: e.topic, partition: e.partition }))
-  }
+  seek (partition: TopicPartition, offset: OffsetSpec): void { this.table.seek(partition, offset) }
+  position (partition: TopicPartition): bigint | null { return this.table.position(partition) }
+  partitionStates (): PartitionState[] { return this.table.states() }
+  assignment (): TopicPartition[] { return this.table.assignment() }
 
   /** Waits for a running poll, lets the subclass finish (revoke callback, leave the group), closes connections. */
   async close (): Promise<void> {
     if (this.closing) return
     this.closing = true
-    this.wake?.()
-    await this.polling?.catch(() => undefined)
+    this.polls.wakeUp()
+    await this.polls.settled()
     try {
       await this.closeMore()
     } finally {
@@ -151,44 +106,21 @@ export abstract class ConsumerBase {
 
   /** Replaces the assignment; kept partitions keep their state, new ones start unresolved. */
   protected setAssignment (partitions: readonly TopicPartition[]): void {
-    const next = new Map<string, PartitionEntry>()
-    for (const tp of partitions) {
-      const key = topicPartitionKey(tp)
-      next.set(key, this.entries.get(key) ?? {
-        topic: tp.topic,
-        partition: tp.partition,
-        position: null,
-        reset: null,
-        paused: false,
-        highWatermark: null,
-        lastStableOffset: null,
-        logStartOffset: null
-      })
-    }
-    this.entries.clear()
-    for (const [key, entry] of next) this.entries.set(key, entry)
+    this.table.assign(partitions)
   }
 
   /** Ends a wait in `poll` early (a rebalance became due, or the consumer is closing). */
   protected wakeUp (): void {
-    this.wake?.()
+    this.polls.wakeUp()
   }
 
   protected closedError (operation: string): DevtripError {
-    return new DevtripError('DEVTRIP_CLOSED', `${operation}: the consumer is closed`)
-  }
-
-  private entry (operation: string, tp: TopicPartition): PartitionEntry {
-    const entry = this.entries.get(topicPartitionKey(tp))
-    if (entry === undefined) {
-      throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `${operation}: ${topicPartitionKey(tp)} is not assigned to this consumer`, { details: { ...tp } })
-    }
-    return entry
+    return consumerClosedError(operation)
   }
 
   /** Gives every partition without a position one: committed offset first, else the reset policy. */
   private async resolvePositions (): Promise<void> {
-    const unresolved = [...this.entries.values()].filter((e) => e.position === null)
+    const unresolved = this.table.all().filter((e) => e.position === null)
     if (unresolved.length === 0) return
     const withoutSeek = unresolved.filter((e) => e.reset === null)
     const committed = withoutSeek.length > 0 ? await this.committedPositions(withoutSeek) : new Map<string, bigint>()
@@ -208,28 +140,12 @@ export abstract class ConsumerBase {
       list.push(e)
       toList.set(policy, list)
     }
-    for (const [policy, list] of toList) {
-      const offsets = await this.listOffsets(list, policy)
-      for (const e of list) {
-        const offset = offsets.get(topicPartitionKey(e))
-        if (offset === undefined) continue
-        // a seek that happened while we were listing wins
-        if (e.position === null) {
-          e.position = offset
-          e.reset = null
-        }
-      }
-    }
+    for (const [policy, list] of toList) applyListedOffsets(list, await this.listOffsets(list, policy))
   }
 
   private async listOffsets (entries: readonly PartitionEntry[], policy: 'earliest' | 'latest'): Promise<Map<string, bigint>> {
-    const byTopic = new Map<string, Array<{ partitionIndex: number, timestamp: bigint }>>()
     const timestamp = policy === 'earliest' ? kafka.ListOffsetTimestamps.EARLIEST : kafka.ListOffsetTimestamps.LATEST
-    for (const e of entries) {
-      const list = byTopic.get(e.topic) ?? []
-      list.push({ partitionIndex: e.partition, timestamp })
-      byTopic.set(e.topic, list)
-    }
+    const byTopic = groupByTopic(entries, (e) => ({ partitionIndex: e.partition, timestamp }))
     const admin = this.data.lib as Platformatic.Admin
     const listed = await this.data.withRetry('poll', () => admin.listOffsets({
       topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
@@ -246,21 +162,11 @@ export abstract class ConsumerBase {
 
   /** Waits up to `ms` or until woken. */
   private idle (ms: number): Promise<void> {
-    if (ms === 0 || this.closing) return Promise.resolve()
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      const self = this
-      function done (): void {
-        clearTimeout(timer)
-        if (self.wake === done) self.wake = null
-        resolve()
-      }
-      this.wake = done
-    })
+    return this.polls.idle(this.closing ? 0 : ms)
   }
 
   private async fetch (maxWaitMs: number): Promise<PartitionBatch[]> {
-    const fetchable = [...this.entries.values()].filter((e) => !e.paused && e.position !== null)
+    const fetchable = this.table.all().filter((e) => !e.paused && e.position !== null)
     if (fetchable.length === 0) {
       await this.idle(maxWaitMs)
       return []
@@ -298,13 +204,10 @@ export abstract class ConsumerBase {
   private async fetchFrom (leader: number, entries: readonly PartitionEntry[], metadata: Platformatic.ClusterMetadata, waitMs: number): Promise<FetchedResponse | null> {
     const requested = new Map<string, bigint>()
     const topicNames = new Map<string, string>()
-    const byTopic = new Map<string, Platformatic.fetchV17.FetchRequestPartition[]>()
-    for (const e of entries) {
-      requested.set(topicPartitionKey(e), e.position!)
-      const list = byTopic.get(e.topic) ?? []
-      list.push({ partition: e.partition, currentLeaderEpoch: -1, fetchOffset: e.position!, lastFetchedEpoch: -1, partitionMaxBytes: this.fetchOptions.maxPartitionFetchBytes })
-      byTopic.set(e.topic, list)
-    }
+    for (const e of entries) requested.set(topicPartitionKey(e), e.position!)
+    const byTopic = groupByTopic(entries, (e): Platformatic.fetchV17.FetchRequestPartition => ({
+      partition: e.partition, currentLeaderEpoch: -1, fetchOffset: e.position!, lastFetchedEpoch: -1, partitionMaxBytes: this.fetchOptions.maxPartitionFetchBytes
+    }))
     const request: Platformatic.fetchV17.FetchRequestTopic[] = [...byTopic].map(([topic, partitions]) => {
       const topicId = metadata.topics.get(topic)!.id
       topicNames.set(topicId, topic)
@@ -334,7 +237,7 @@ export abstract class ConsumerBase {
       if (topic === undefined) continue
       for (const p of topicResponse.partitions) {
         const key = topicPartitionKey({ topic, partition: p.partitionIndex })
-        const entry = this.entries.get(key)
+        const entry = this.table.get({ topic, partition: p.partitionIndex })
         const fetchOffset = r.requested.get(key)
         if (entry === undefined || fetchOffset === undefined || entry.position !== fetchOffset) continue
         yield [entry, p, topic, fetchOffset]

@@ -4,6 +4,7 @@
  *   - PlatformaticAssignedConsumer: no group, the caller assigns partitions (state restoration).
  */
 import { DevtripError } from '../../../events/errors'
+import { dedupePartitions } from '../common/topic-partitions'
 import type { ResolvedConnectionOptions, ResolvedFetchOptions, ResolvedGroupConsumerOptions } from '../options'
 import type { ConsumerGroupMetadata, KafkaAssignedConsumer, KafkaGroupConsumer, RebalanceListener, TopicPartition, TopicPartitionOffset } from '../port'
 import { topicPartitionKey } from '../port'
@@ -13,12 +14,6 @@ import { translateError } from './errors'
 import { commitGroupOffsets, fetchCommittedOffsets } from './group-offsets'
 import { GroupMembership } from './group-membership'
 import { createAdminClient, RawClient } from './raw-client'
-
-function dedupe (partitions: readonly TopicPartition[]): TopicPartition[] {
-  const seen = new Map<string, TopicPartition>()
-  for (const tp of partitions) seen.set(topicPartitionKey(tp), { topic: tp.topic, partition: tp.partition })
-  return [...seen.values()]
-}
 
 export class PlatformaticGroupConsumer extends ConsumerBase implements KafkaGroupConsumer {
   private readonly options: ResolvedGroupConsumerOptions
@@ -72,7 +67,7 @@ export class PlatformaticGroupConsumer extends ConsumerBase implements KafkaGrou
     checkTopicPartitions('committed', 'partitions', partitions)
     if (this.closed) throw this.closedError('committed')
     if (partitions.length === 0) return []
-    const found = new Map((await fetchCommittedOffsets(this.coordinator, 'committed', this.options.groupId, dedupe(partitions))).map((o) => [topicPartitionKey(o), o.offset]))
+    const found = new Map((await fetchCommittedOffsets(this.coordinator, 'committed', this.options.groupId, dedupePartitions(partitions))).map((o) => [topicPartitionKey(o), o.offset]))
     return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: found.get(topicPartitionKey(tp)) ?? null }))
   }
 
@@ -144,7 +139,7 @@ export class PlatformaticAssignedConsumer extends ConsumerBase implements KafkaA
   assign (partitions: readonly TopicPartition[]): void {
     checkTopicPartitions('assign', 'partitions', partitions)
     if (this.closing) throw this.closedError('assign')
-    this.setAssignment(dedupe(partitions))
+    this.setAssignment(dedupePartitions(partitions))
   }
 
   protected async beforeFetch (): Promise<void> {}

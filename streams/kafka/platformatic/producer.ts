@@ -19,7 +19,9 @@
  *     (and as the produce acks timeout), so `timeout` is set to `transactionTimeoutMs`.
  */
 import { DevtripError } from '../../../events/errors'
-import { partitionForKey } from '../../partitioner'
+import { chunksBySize, CHUNK_BYTES, RECORD_OVERHEAD, type ChunkAdmission } from '../common/produce-chunks'
+import { ProducerStateMachine } from '../common/producer-state-machine'
+import { choosePartition } from '../common/record-partitioning'
 import type { ResolvedConnectionOptions, ResolvedProducerOptions } from '../options'
 import type { ConsumerGroupMetadata, KafkaProducer, ProducerRecord, RecordMetadata, TopicPartitionOffset } from '../port'
 import { topicPartitionKey } from '../port'
@@ -28,15 +30,8 @@ import { translateError } from './errors'
 import { kafka, type Platformatic } from './library'
 import { RawClient } from './raw-client'
 
-/** One produce request carries at most about this many bytes of records (the broker's default limit is 1 MiB). */
-const CHUNK_BYTES = 512 * 1024
-/** bytes a record costs beyond its key, value and headers (lengths, deltas, attributes) */
-const RECORD_OVERHEAD = 24
-
 /** The library's Transaction class is not exported by name; this is the type `beginTransaction()` resolves to. */
 type LibraryTransaction = Awaited<ReturnType<Platformatic.Producer['beginTransaction']>>
-
-type State = 'uninitialized' | 'ready' | 'in-transaction' | 'fenced' | 'closed'
 
 interface PlannedRecord {
   readonly index: number
@@ -48,13 +43,12 @@ export class PlatformaticProducer implements KafkaProducer {
   readonly transactionalId: string | null
   private readonly lib: Platformatic.Producer
   private readonly raw: RawClient
-  private state: State
+  private readonly calls: ProducerStateMachine
   private transaction: LibraryTransaction | undefined
   /** whether the open transaction registered anything with the coordinator (partitions or a group) */
   private transactionHasWork = false
   private readonly transactionGroups = new Set<string>()
   private readonly roundRobin = new Map<string, number>()
-  private queue: Promise<unknown> = Promise.resolve()
 
   constructor (connection: ResolvedConnectionOptions, options: ResolvedProducerOptions) {
     const compression = kafka.compressionsAlgorithms[options.compression]
@@ -62,6 +56,7 @@ export class PlatformaticProducer implements KafkaProducer {
       throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `invalid producer options: /compression "${options.compression}" is not available on Node ${process.version}`)
     }
     this.transactionalId = options.transactionalId
+    this.calls = new ProducerStateMachine(options.transactionalId, translateError)
     const clientId = options.clientId ?? `${connection.clientId}-producer`
     this.lib = new kafka.Producer({
       clientId,
@@ -83,20 +78,16 @@ export class PlatformaticProducer implements KafkaProducer {
       autocreateTopics: false
     })
     this.raw = new RawClient(this.lib, { ...connection, clientId })
-    this.state = options.transactionalId === null ? 'ready' : 'uninitialized'
   }
 
   async send (records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
     checkProducerRecords('send', records)
-    return this.serialized('send', async () => {
-      this.assertUsable('send')
-      if (this.transactionalId !== null && this.state !== 'in-transaction') {
-        throw this.stateError('send', 'a transactional producer can only send inside a transaction: call beginTransaction() first')
-      }
+    return this.calls.serialized('send', async () => {
+      this.calls.checkSend('send')
       if (records.length === 0) return []
       const planned = await this.plan(records)
       const result: RecordMetadata[] = new Array(records.length)
-      for (const chunk of chunks(planned)) {
+      for (const chunk of chunksBySize(planned, CHUNK_BYTES, newTimestampDeltaAdmission)) {
         if (this.transaction !== undefined) this.transactionHasWork = true
         const messages = chunk.map((p) => p.message)
         const produced: Platformatic.ProduceResult = this.transaction !== undefined
@@ -128,38 +119,31 @@ export class PlatformaticProducer implements KafkaProducer {
   }
 
   initTransactions (): Promise<void> {
-    return this.serialized('initTransactions', async () => {
-      this.assertTransactional('initTransactions')
-      this.assertUsable('initTransactions')
-      if (this.state !== 'uninitialized') throw this.stateError('initTransactions', 'transactions are already initialized')
+    return this.calls.serialized('initTransactions', async () => {
+      this.calls.checkInitTransactions('initTransactions')
       // beginTransaction() finds the coordinator and sends InitProducerId (bumping the epoch, which fences
       // any older producer with this id and aborts what it left open); cancel() then ends it locally.
       const transaction = await this.lib.beginTransaction()
       await transaction.cancel()
-      this.state = 'ready'
+      this.calls.state = 'ready'
     })
   }
 
   beginTransaction (): Promise<void> {
-    return this.serialized('beginTransaction', async () => {
-      this.assertTransactional('beginTransaction')
-      this.assertUsable('beginTransaction')
-      if (this.state === 'uninitialized') throw this.stateError('beginTransaction', 'call initTransactions() first')
-      if (this.state === 'in-transaction') throw this.stateError('beginTransaction', 'a transaction is already open')
+    return this.calls.serialized('beginTransaction', async () => {
+      this.calls.checkBeginTransaction('beginTransaction')
       this.transaction = await this.lib.beginTransaction()
       this.transactionHasWork = false
       this.transactionGroups.clear()
-      this.state = 'in-transaction'
+      this.calls.state = 'in-transaction'
     })
   }
 
   async sendOffsetsToTransaction (offsets: readonly TopicPartitionOffset[], group: ConsumerGroupMetadata): Promise<void> {
     checkOffsets('sendOffsetsToTransaction', offsets)
     checkGroupMetadata('sendOffsetsToTransaction', group)
-    return this.serialized('sendOffsetsToTransaction', async () => {
-      this.assertTransactional('sendOffsetsToTransaction')
-      this.assertUsable('sendOffsetsToTransaction')
-      if (this.state !== 'in-transaction') throw this.stateError('sendOffsetsToTransaction', 'no transaction is open')
+    return this.calls.serialized('sendOffsetsToTransaction', async () => {
+      this.calls.openTransaction('sendOffsetsToTransaction', this.transaction)
       if (offsets.length === 0) return
       const transactionalId = this.transactionalId!
       const producerId = this.lib.producerId
@@ -200,31 +184,28 @@ export class PlatformaticProducer implements KafkaProducer {
   }
 
   async close (): Promise<void> {
-    if (this.state === 'closed') return
+    if (this.calls.state === 'closed') return
     // wait for calls already queued, whatever their outcome
-    await this.queue.catch(() => undefined)
-    if (this.state === 'in-transaction' && this.transactionHasWork) {
+    await this.calls.drained()
+    if (this.calls.state === 'in-transaction' && this.transactionHasWork) {
       // best effort: if it fails the coordinator aborts the transaction at its timeout, or when the next
       // producer with this transactional id calls initTransactions()
       await this.transaction?.abort().catch(() => undefined)
     }
-    this.state = 'closed'
+    this.calls.state = 'closed'
     this.transaction = undefined
     await this.raw.close().catch((error: unknown) => { throw translateError(error, 'close') })
   }
 
   private endTransaction (operation: string, commit: boolean): Promise<void> {
-    return this.serialized(operation, async () => {
-      this.assertTransactional(operation)
-      this.assertUsable(operation)
-      if (this.state !== 'in-transaction' || this.transaction === undefined) throw this.stateError(operation, 'no transaction is open')
-      const transaction = this.transaction
+    return this.calls.serialized(operation, async () => {
+      const transaction = this.calls.openTransaction(operation, this.transaction)
       if (!this.transactionHasWork) await transaction.cancel()
       else if (commit) await transaction.commit()
       else await transaction.abort()
       // on failure the transaction stays open: a retriable failure can be retried, anything else aborted
       this.transaction = undefined
-      this.state = 'ready'
+      this.calls.state = 'ready'
     })
   }
 
@@ -235,17 +216,7 @@ export class PlatformaticProducer implements KafkaProducer {
     return records.map((r, index) => {
       const count = metadata.topics.get(r.topic)?.partitionsCount
       if (count === undefined) throw new DevtripError('DEVTRIP_UNKNOWN_TOPIC', `send: topic "${r.topic}" does not exist`, { details: { topic: r.topic } })
-      let partition = r.partition
-      if (partition === undefined) {
-        if (r.key !== undefined && r.key !== null) partition = partitionForKey(r.key, count)
-        else {
-          const next = this.roundRobin.get(r.topic) ?? 0
-          this.roundRobin.set(r.topic, next + 1)
-          partition = next % count
-        }
-      } else if (partition >= count) {
-        throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `send: /records/${index}/partition ${partition} does not exist (topic "${r.topic}" has ${count})`)
-      }
+      const partition = choosePartition(r, index, count, this.roundRobin)
       let size = RECORD_OVERHEAD + (r.key?.length ?? 0) + (r.value?.length ?? 0)
       const headers = new Map<Buffer, Buffer>()
       for (const [name, value] of r.headers ?? []) {
@@ -265,31 +236,6 @@ export class PlatformaticProducer implements KafkaProducer {
       return { index, message, size }
     })
   }
-
-  private serialized<T> (operation: string, work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work).catch((error: unknown) => {
-      const translated = translateError(error, operation)
-      if (translated.code === 'DEVTRIP_KAFKA_FENCED') this.state = 'fenced'
-      throw translated
-    })
-    this.queue = run.catch(() => undefined)
-    return run
-  }
-
-  private assertUsable (operation: string): void {
-    if (this.state === 'closed') throw new DevtripError('DEVTRIP_CLOSED', `${operation}: the producer is closed`)
-    if (this.state === 'fenced') {
-      throw new DevtripError('DEVTRIP_KAFKA_FENCED', `${operation}: the producer was fenced by a newer one with transactional id "${this.transactionalId}"; close it and create a new one`)
-    }
-  }
-
-  private assertTransactional (operation: string): void {
-    if (this.transactionalId === null) throw this.stateError(operation, 'the producer is not transactional (create it with a transactionalId)')
-  }
-
-  private stateError (operation: string, problem: string): DevtripError {
-    return new DevtripError('DEVTRIP_INVALID_OPTIONS', `${operation}: ${problem}`, { details: { operation, state: this.state } })
-  }
 }
 
 /**
@@ -302,28 +248,20 @@ export class PlatformaticProducer implements KafkaProducer {
  */
 const SAFE_DELTA_LIMIT = 2n ** 31n
 
-/** Splits planned records into runs of at most CHUNK_BYTES (a single bigger record travels alone). */
-function * chunks (planned: readonly PlannedRecord[]): Generator<PlannedRecord[]> {
-  let current: PlannedRecord[] = []
-  let bytes = 0
-  let firstTimestamps = new Map<string, bigint>()
-  for (const p of planned) {
+/** Admits a record to a chunk unless its timestamp is SAFE_DELTA_LIMIT or more from its partition's first one there. */
+function newTimestampDeltaAdmission (): ChunkAdmission<PlannedRecord> {
+  const firstTimestamps = new Map<string, bigint>()
+  return (p) => {
     const partitionKey = `${p.message.topic}:${p.message.partition ?? -1}`
     const timestamp = p.message.timestamp as bigint
     const first = firstTimestamps.get(partitionKey)
-    const delta = first === undefined ? 0n : timestamp - first
-    const tooFar = delta >= SAFE_DELTA_LIMIT || delta <= -SAFE_DELTA_LIMIT
-    if (current.length > 0 && (bytes + p.size > CHUNK_BYTES || tooFar)) {
-      yield current
-      current = []
-      bytes = 0
-      firstTimestamps = new Map()
+    if (first === undefined) {
+      firstTimestamps.set(partitionKey, timestamp)
+      return true
     }
-    if (!firstTimestamps.has(partitionKey)) firstTimestamps.set(partitionKey, timestamp)
-    current.push(p)
-    bytes += p.size
+    const delta = timestamp - first
+    return delta < SAFE_DELTA_LIMIT && delta > -SAFE_DELTA_LIMIT
   }
-  if (current.length > 0) yield current
 }
 
 /**

@@ -6,6 +6,9 @@
  *    id (member-user-data.ts), and describeGroups reads it from there.
  */
 import { DevtripError } from '../../../events/errors'
+import { groupMemberDescription, sortByGroupId } from '../common/admin-answers'
+import { checkGroupId, checkGroupIds, checkIsolationLevel, checkNewTopicSizes, checkTopicNames, invalidArgument } from '../common/admin-arguments'
+import { sortByTopicPartition } from '../common/topic-partitions'
 import type { ResolvedConnectionOptions } from '../options'
 import { userDataFromClientId } from '../member-user-data'
 import { adapter as platformatic } from '../platformatic'
@@ -19,14 +22,6 @@ import { rdkafka, type RdAdmin, type RdTopicDescription } from './library'
 
 /** the binding's ConsumerGroupStates, as the broker names them */
 const GROUP_STATES = ['Unknown', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty']
-
-function invalid (operation: string, problem: string): DevtripError {
-  return new DevtripError('DEVTRIP_INVALID_OPTIONS', `${operation}: ${problem}`)
-}
-
-function checkNames (operation: string, names: readonly string[]): void {
-  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string' && n.length > 0)) throw invalid(operation, '/names must be an array of topic names')
-}
 
 function unknownTopics (operation: string, topics: string[]): DevtripError {
   return new DevtripError('DEVTRIP_UNKNOWN_TOPIC', `${operation}: ${topics.map((t) => `"${t}"`).join(', ')} ${topics.length === 1 ? 'does' : 'do'} not exist`, {
@@ -55,11 +50,10 @@ export class RdkafkaAdmin implements KafkaAdmin {
 
   async createTopics (topics: readonly NewTopic[]): Promise<CreateTopicResult[]> {
     this.assertOpen('createTopics')
-    if (!Array.isArray(topics)) throw invalid('createTopics', '/topics must be an array')
+    if (!Array.isArray(topics)) throw invalidArgument('createTopics', '/topics must be an array')
     topics.forEach((t, i) => {
-      if (t === null || typeof t !== 'object' || typeof t.name !== 'string' || t.name === '') throw invalid('createTopics', `/topics/${i}/name must be a topic name`)
-      if (!Number.isInteger(t.partitions) || t.partitions < 1) throw invalid('createTopics', `/topics/${i}/partitions must be an integer >= 1`)
-      if (!Number.isInteger(t.replicationFactor) || t.replicationFactor < 1) throw invalid('createTopics', `/topics/${i}/replicationFactor must be an integer >= 1`)
+      if (t === null || typeof t !== 'object' || typeof t.name !== 'string' || t.name === '') throw invalidArgument('createTopics', `/topics/${i}/name must be a topic name`)
+      checkNewTopicSizes(t, i)
     })
     const results: CreateTopicResult[] = []
     for (const t of topics) {
@@ -78,7 +72,7 @@ export class RdkafkaAdmin implements KafkaAdmin {
 
   async describeTopics (names: readonly string[]): Promise<TopicDescription[]> {
     this.assertOpen('describeTopics')
-    checkNames('describeTopics', names)
+    checkTopicNames('describeTopics', names)
     if (names.length === 0) return []
     const unique = [...new Set(names)]
     const described = await this.describe('describeTopics', unique)
@@ -130,7 +124,7 @@ export class RdkafkaAdmin implements KafkaAdmin {
 
   async deleteTopics (names: readonly string[]): Promise<void> {
     this.assertOpen('deleteTopics')
-    checkNames('deleteTopics', names)
+    checkTopicNames('deleteTopics', names)
     for (const name of new Set(names)) {
       await call('deleteTopics', (cb) => this.rd.deleteTopic(name, this.timeout, cb)).catch((error: DevtripError) => {
         if (error.code !== 'DEVTRIP_UNKNOWN_TOPIC') throw error
@@ -142,9 +136,9 @@ export class RdkafkaAdmin implements KafkaAdmin {
     this.assertOpen('listOffsets')
     checkTopicPartitions('listOffsets', 'partitions', partitions)
     if (spec !== 'earliest' && spec !== 'latest' && !(spec !== null && typeof spec === 'object' && Number.isSafeInteger(spec.timestamp))) {
-      throw invalid('listOffsets', "/spec must be 'earliest', 'latest' or { timestamp }")
+      throw invalidArgument('listOffsets', "/spec must be 'earliest', 'latest' or { timestamp }")
     }
-    if (isolation !== 'read_committed' && isolation !== 'read_uncommitted') throw invalid('listOffsets', "/isolation must be 'read_committed' or 'read_uncommitted'")
+    checkIsolationLevel('listOffsets', isolation)
     if (partitions.length === 0) return []
     const offsetSpec = spec === 'earliest' ? rdkafka.OffsetSpec.EARLIEST : spec === 'latest' ? rdkafka.OffsetSpec.LATEST : new rdkafka.OffsetSpec(spec.timestamp)
     const found = await this.offsets(partitions, offsetSpec, isolation)
@@ -180,22 +174,21 @@ export class RdkafkaAdmin implements KafkaAdmin {
 
   async listGroupOffsets (groupId: string): Promise<TopicPartitionOffset[]> {
     this.assertOpen('listGroupOffsets')
-    if (typeof groupId !== 'string' || groupId === '') throw invalid('listGroupOffsets', '/groupId must be a non-empty string')
+    checkGroupId('listGroupOffsets', groupId)
     const [result] = await call<Array<{ groupId: string, error?: unknown, partitions: Array<{ topic: string, partition: number, offset?: number }> }>>('listGroupOffsets',
       (cb) => this.rd.listConsumerGroupOffsets([{ groupId }], { timeout: this.timeout, requireStableOffsets: true }, cb))
     if (result?.error !== undefined && result.error !== null) {
       if (rdCode(result.error) === RD.GROUP_ID_NOT_FOUND) return []
       throw translateError(result.error, 'listGroupOffsets')
     }
-    return (result?.partitions ?? [])
+    return sortByTopicPartition((result?.partitions ?? [])
       .filter((p) => typeof p.offset === 'number' && p.offset >= 0)
-      .map((p) => ({ topic: p.topic, partition: p.partition, offset: BigInt(p.offset!) }))
-      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
+      .map((p) => ({ topic: p.topic, partition: p.partition, offset: BigInt(p.offset!) })))
   }
 
   async describeGroups (groupIds: readonly string[]): Promise<GroupDescription[]> {
     this.assertOpen('describeGroups')
-    if (!Array.isArray(groupIds) || !groupIds.every((g) => typeof g === 'string' && g !== '')) throw invalid('describeGroups', '/groupIds must be an array of group ids')
+    checkGroupIds('describeGroups', groupIds)
     if (groupIds.length === 0) return []
     const { groups } = await call<{ groups: Array<import('./library').RdGroupDescription> }>('describeGroups', (cb) => this.rd.describeGroups([...groupIds], { timeout: this.timeout }, cb))
     return groupIds.map((groupId) => {
@@ -209,14 +202,9 @@ export class RdkafkaAdmin implements KafkaAdmin {
         state: GROUP_STATES[g.state] ?? 'Unknown',
         protocolType: g.protocolType,
         protocol: g.protocol,
-        members: g.members.map((m) => ({
-          memberId: m.memberId,
-          groupInstanceId: m.groupInstanceId ?? null,
-          clientId: m.clientId,
-          clientHost: m.clientHost,
-          assignment: (m.assignment?.topicPartitions ?? []).map((tp) => ({ topic: tp.topic, partition: tp.partition })),
-          userData: g.protocolType === 'consumer' ? userDataFromClientId(m.clientId) : null
-        }))
+        members: g.members.map((m) => groupMemberDescription(m,
+          (m.assignment?.topicPartitions ?? []).map((tp) => ({ topic: tp.topic, partition: tp.partition })),
+          g.protocolType === 'consumer' ? userDataFromClientId(m.clientId) : null))
       }
     })
   }
@@ -224,9 +212,7 @@ export class RdkafkaAdmin implements KafkaAdmin {
   async listGroups (): Promise<GroupListing[]> {
     this.assertOpen('listGroups')
     const { groups } = await call<{ groups: Array<{ groupId: string, protocolType: string, state: number }> }>('listGroups', (cb) => this.rd.listGroups({ timeout: this.timeout }, cb))
-    return groups
-      .map((g) => ({ groupId: g.groupId, state: GROUP_STATES[g.state] ?? 'Unknown', protocolType: g.protocolType }))
-      .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0))
+    return sortByGroupId(groups.map((g) => ({ groupId: g.groupId, state: GROUP_STATES[g.state] ?? 'Unknown', protocolType: g.protocolType })))
   }
 
   async deleteRecords (offsets: readonly TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {

@@ -4,6 +4,7 @@
  * binding's callback-style calls into promises.
  */
 import { DevtripError, isDevtripError } from '../../../events/errors'
+import { CREATE_TOPIC_HINT, fencedError, migratedError } from '../common/error-translation'
 import type { RdError } from './library'
 
 /** librdkafka error codes this adapter tells apart (rdkafka.h: RD_KAFKA_RESP_ERR_*). */
@@ -69,15 +70,15 @@ export function translateError (error: unknown, operation: string): DevtripError
   const message = error instanceof Error ? error.message : String((e as { message?: unknown })?.message ?? error)
   const details = { operation, librdkafkaCode: code }
   if (code !== null && (FENCED.has(code) || e.isFatal === true)) {
-    return new DevtripError('DEVTRIP_KAFKA_FENCED', `${operation}: fenced by the broker (${message}); close this client and create a new one`, { cause: error, details })
+    return fencedError(operation, message, error, details)
   }
   if (code !== null && MIGRATED.has(code)) {
-    return new DevtripError('DEVTRIP_TASK_MIGRATED', `${operation}: the consumer group generation is stale (${message}); close the tasks and rejoin`, { cause: error, details })
+    return migratedError(operation, message, error, details)
   }
   if (code !== null && UNKNOWN_TOPIC.has(code)) {
     return new DevtripError('DEVTRIP_UNKNOWN_TOPIC', `${operation}: unknown topic or partition (${message})`, {
       cause: error,
-      details: { ...details, hint: 'create it first: bin/devtrip-streams topics apply' }
+      details: { ...details, hint: CREATE_TOPIC_HINT }
     })
   }
   const canRetry = e.isRetriable === true || (code !== null && TRANSIENT.has(code))

@@ -1,17 +1,19 @@
 /**
- * What both kafkajs consumers keep per assigned partition — position, pause flag, pending reset, watermarks — and
- * the conversion of kafkajs's decoded records into the port's. The position here is the truth: whatever kafkajs
- * fetches is accepted only when it starts exactly there (a seek or pause meanwhile makes it stale).
+ * The consumer positions an adapter keeps itself, per assigned partition: position, pending reset, pause flag and
+ * the watermarks of the last fetch that covered it. Used by the adapters that fetch with raw Fetch requests or
+ * hand out batches a library prefetched (@platformatic/kafka, kafkajs): their library's idea of the position runs
+ * ahead of what the caller was given, so the table is the truth, and fetched data is accepted only when it starts
+ * exactly at the position here (a seek or pause meanwhile makes it stale).
  */
 import { DevtripError } from '../../../events/errors'
-import type { ConsumedRecord, OffsetSpec, PartitionState, RecordHeader, TopicPartition } from '../port'
+import type { OffsetSpec, PartitionState, TopicPartition } from '../port'
 import { topicPartitionKey } from '../port'
 import { checkOffsetSpec, checkTopicPartition, checkTopicPartitions } from '../validation'
-import type { InternalMessage } from './library'
 
 export interface PartitionEntry {
   readonly topic: string
   readonly partition: number
+  /** next offset to hand out; null until resolved (committed offset or reset policy) */
   position: bigint | null
   /** a seek to 'earliest'/'latest' (or an out-of-range reset) waiting to be resolved at the next poll */
   reset: 'earliest' | 'latest' | null
@@ -54,6 +56,7 @@ export class PartitionTable {
     return [...this.entries.values()]
   }
 
+  /** Sets the pause flag of every partition, or of none when one is not assigned; returns their entries. */
   pause (partitions: readonly TopicPartition[], paused: boolean): PartitionEntry[] {
     checkTopicPartitions(paused ? 'pause' : 'resume', 'partitions', partitions)
     const entries = partitions.map((tp) => this.entry(paused ? 'pause' : 'resume', tp))
@@ -61,6 +64,7 @@ export class PartitionTable {
     return entries
   }
 
+  /** An offset becomes the position at once; 'earliest'/'latest' wait as a reset for the next poll to resolve. */
   seek (partition: TopicPartition, offset: OffsetSpec): PartitionEntry {
     checkTopicPartition('seek', '/partition', partition)
     checkOffsetSpec('seek', offset)
@@ -95,50 +99,18 @@ export class PartitionTable {
   assignment (): TopicPartition[] {
     return this.all().map((e) => ({ topic: e.topic, partition: e.partition }))
   }
-
-  /** Notes the watermarks a fetch response reported for a partition (strings as kafkajs decodes int64s). */
-  noteWatermarks (topic: string, partition: number, highWatermark: string, lastStableOffset: string | undefined, logStartOffset: string | undefined): void {
-    const entry = this.entries.get(topicPartitionKey({ topic, partition }))
-    if (entry === undefined) return
-    entry.highWatermark = BigInt(highWatermark)
-    // -1 means "unknown" (an old message format); the high watermark is then the bound
-    const lso = lastStableOffset === undefined ? -1n : BigInt(lastStableOffset)
-    entry.lastStableOffset = lso < 0n ? entry.highWatermark : lso
-    const start = logStartOffset === undefined ? -1n : BigInt(logStartOffset)
-    if (start >= 0n) entry.logStartOffset = start
-  }
-}
-
-export function dedupe (partitions: readonly TopicPartition[]): TopicPartition[] {
-  const seen = new Map<string, TopicPartition>()
-  for (const tp of partitions) seen.set(topicPartitionKey(tp), { topic: tp.topic, partition: tp.partition })
-  return [...seen.values()]
 }
 
 /**
- * kafkajs decodes headers into an object keyed by name, a repeated name becoming an array of its values in order.
- * The port's ordered list is rebuilt from it: names in first-appearance order, each name's values in order. Values
- * of one name keep their order and null values survive; what cannot be recovered is the interleaving of different
- * names (a, b, a comes back as a, a, b) and the order of integer-like names, which JavaScript objects sort first.
+ * Gives `entries` the offsets a ListOffsets answered (keyed by topicPartitionKey). An entry that got a position
+ * while the request was out keeps it: a seek made meanwhile wins over the reset policy.
  */
-export function toHeaders (headers: InternalMessage['headers']): RecordHeader[] {
-  if (headers === undefined) return []
-  const out: RecordHeader[] = []
-  for (const [name, value] of Object.entries(headers)) {
-    if (Array.isArray(value)) for (const v of value) out.push([name, v ?? null])
-    else out.push([name, value ?? null])
-  }
-  return out
-}
-
-export function toConsumedRecord (topic: string, partition: number, m: InternalMessage): ConsumedRecord {
-  return {
-    topic,
-    partition,
-    offset: BigInt(m.offset),
-    timestamp: Number(m.timestamp),
-    key: m.key ?? null,
-    value: m.value ?? null,
-    headers: toHeaders(m.headers)
+export function applyListedOffsets (entries: readonly PartitionEntry[], offsets: ReadonlyMap<string, bigint>): void {
+  for (const e of entries) {
+    const offset = offsets.get(topicPartitionKey(e))
+    if (offset !== undefined && e.position === null) {
+      e.position = offset
+      e.reset = null
+    }
   }
 }
