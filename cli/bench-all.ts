@@ -18,6 +18,7 @@ import { buildKafkaStreamsPeer, buildQuixPeer, kafkaStreamsSystem, quixSystem } 
 import { engineSystem, SYSTEM_NAMES, type BenchSystem, type SystemName } from '../bench/system-process'
 import { kafkaClientOption, resolveBrokers, resolveKafkaClient } from './connection'
 import { ensureKafkaJars, javaExecutable, KAFKA_VERSION, kafkaClasspath, kafkaLog4jConfig } from './infra'
+import { numberFlag } from './flags'
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson, printLine, printTable } from './output'
 
 export interface AllFlags {
@@ -40,14 +41,6 @@ export interface AllFlags {
   json?: boolean
 }
 
-/** A whole number flag (underscores allowed: 1_000_000); anything else is a usage error (exit 2). */
-function wholeFlag (value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined
-  const text = value.replace(/_/g, '')
-  if (!/^[0-9]+$/.test(text)) throw new CliError(`${flag} must be a whole number, got ${JSON.stringify(value)}`, `e.g. ${flag} 200000`, EXIT_USAGE)
-  return Number(text)
-}
-
 /** `--systems ours,ks,quix`: full names or the short ones; unknown names are a usage error. */
 export function parseSystems (value: string | undefined): SystemName[] | undefined {
   if (value === undefined) return undefined
@@ -66,16 +59,16 @@ export function parseSystems (value: string | undefined): SystemName[] | undefin
 /** Flags → validated options; a bad value is a usage error (exit 2) naming the field. */
 export function allOptionsFromFlags (flags: AllFlags): ReturnType<typeof resolveCompareBenchOptions> {
   const input: CompareBenchOptionsInput = {
-    events: wholeFlag(flags.events, '--events'),
-    runs: wholeFlag(flags.runs, '--runs'),
-    durationSec: wholeFlag(flags.duration, '--duration'),
-    keys: wholeFlag(flags.keys, '--keys'),
-    recordSize: wholeFlag(flags.recordSize, '--record-size'),
-    partitions: wholeFlag(flags.partitions, '--partitions'),
-    commitIntervalMs: wholeFlag(flags.commitInterval, '--commit-interval'),
-    sessionTimeoutMs: wholeFlag(flags.sessionTimeout, '--session-timeout'),
-    restartKeys: wholeFlag(flags.restartKeys, '--restart-keys'),
-    restartRuns: wholeFlag(flags.restartRuns, '--restart-runs'),
+    events: numberFlag(flags.events, '--events', true),
+    runs: numberFlag(flags.runs, '--runs', true),
+    durationSec: numberFlag(flags.duration, '--duration', true),
+    keys: numberFlag(flags.keys, '--keys', true),
+    recordSize: numberFlag(flags.recordSize, '--record-size', true),
+    partitions: numberFlag(flags.partitions, '--partitions', true),
+    commitIntervalMs: numberFlag(flags.commitInterval, '--commit-interval', true),
+    sessionTimeoutMs: numberFlag(flags.sessionTimeout, '--session-timeout', true),
+    restartKeys: numberFlag(flags.restartKeys, '--restart-keys', true),
+    restartRuns: numberFlag(flags.restartRuns, '--restart-runs', true),
     systems: parseSystems(flags.systems),
     ceiling: flags.ceiling !== false,
     profileDir: flags.profile === undefined ? undefined : resolve(flags.profile)

@@ -13,6 +13,7 @@ import { isDevtripError } from '../../events/errors'
 import { resolveEngineBenchOptions, runEngineBench, type EngineBenchOptionsInput, type EngineBenchReport } from '../../bench/engine-bench'
 import { kafkaClientOption, resolveBrokers, resolveKafkaClient } from '../connection'
 import { ensureKafkaJars, javaExecutable, KAFKA_VERSION, kafkaClasspath, kafkaLog4jConfig } from '../infra'
+import { numberFlag } from '../flags'
 import { CliError, EXIT_USAGE, printJson, printLine, printTable } from '../output'
 import { cacheDir, projectRoot } from '../paths'
 import { registerBenchAll } from '../bench-all'
@@ -58,17 +59,6 @@ export function registerBenchModules (bench: Command, dir: string): string[] {
     }
   }
   return loaded
-}
-
-/** A whole or decimal number flag; `integer` refuses decimals. Anything else is a usage error (exit 2). */
-export function numberFlag (value: string | undefined, flag: string, integer: boolean): number | undefined {
-  if (value === undefined) return undefined
-  const pattern = integer ? /^[0-9]+$/ : /^[0-9]+(\.[0-9]+)?$/
-  const text = value.replace(/_/g, '')
-  if (!pattern.test(text)) {
-    throw new CliError(`${flag} must be a ${integer ? 'whole' : 'positive'} number, got ${JSON.stringify(value)}`, `e.g. ${flag} ${integer ? '200000' : '5000'}`, EXIT_USAGE)
-  }
-  return Number(text)
 }
 
 function engineOptions (flags: EngineFlags): EngineBenchOptionsInput {

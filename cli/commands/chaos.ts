@@ -10,6 +10,7 @@ import { runChaos } from '../chaos/orchestrator'
 import { VERDICT_OK, type ChaosReport } from '../chaos/report'
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson, printLine } from '../output'
 import { kafkaClientOption, resolveKafkaClient } from '../connection'
+import { integerFlag } from '../flags'
 
 interface ChaosFlags {
   events: string
@@ -30,14 +31,6 @@ interface ChaosFlags {
   client?: string
 }
 
-function integer (value: string | undefined, flag: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined
-  if (!/^[0-9]{1,10}$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
-    throw new CliError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`, `e.g. ${flag} ${min}`, EXIT_USAGE)
-  }
-  return Number(value)
-}
-
 function printHuman (report: ChaosReport): void {
   printLine(`events ${report.events} (users ${report.users}, seed ${report.seed}), ${report.instances} instances, ${report.kills} kills, ${report.brokerRestarts} broker restarts`)
   printLine(`duplicates ${report.duplicates}, missing ${report.missing}, mismatches ${report.mismatches}, unexpected ${report.unexpected}`)
@@ -47,25 +40,25 @@ function printHuman (report: ChaosReport): void {
 }
 
 async function chaos (flags: ChaosFlags): Promise<void> {
-  const events = integer(flags.events, '--events', 1000, 10_000_000)!
-  const users = integer(flags.users, '--users', 1, 1_000_000) ?? Math.max(10, Math.ceil(events / 50))
+  const events = integerFlag(flags.events, '--events', 1000, 10_000_000)!
+  const users = integerFlag(flags.users, '--users', 1, 1_000_000) ?? Math.max(10, Math.ceil(events / 50))
   if (events / users < 30) throw new CliError(`--events ${events} for --users ${users} gives each user fewer than 30 events`, 'give fewer users (or more events): each user needs a history with sign-up, missions and evaluations', EXIT_USAGE)
-  const instances = integer(flags.instances, '--instances', 1, 16)!
-  const seed = integer(flags.seed, '--seed', 0, 0x7fffffff) ?? randomInt(0x7fffffff)
+  const instances = integerFlag(flags.instances, '--instances', 1, 16)!
+  const seed = integerFlag(flags.seed, '--seed', 0, 0x7fffffff) ?? randomInt(0x7fffffff)
   const report = await runChaos({
     events,
     users,
     instances,
-    kills: integer(flags.kills, '--kills', 0, 1000)!,
+    kills: integerFlag(flags.kills, '--kills', 0, 1000)!,
     brokerRestart: flags.brokerRestart === true,
     seed,
-    rate: integer(flags.rate, '--rate', 10, 100_000)!,
-    partitions: integer(flags.partitions, '--partitions', 1, 64)!,
-    commitIntervalMs: integer(flags.commitIntervalMs, '--commit-interval-ms', 10, 60_000)!,
-    sessionTimeoutMs: integer(flags.sessionTimeoutMs, '--session-timeout-ms', 6000, 300_000)!,
-    maxTaskIdleMs: integer(flags.maxTaskIdleMs, '--max-task-idle-ms', 0, 600_000)!,
-    producerBatchRecords: integer(flags.producerBatchRecords, '--producer-batch-records', 1, 1_000_000)!,
-    drainTimeoutMs: integer(flags.drainTimeoutS, '--drain-timeout-s', 10, 86_400)! * 1000,
+    rate: integerFlag(flags.rate, '--rate', 10, 100_000)!,
+    partitions: integerFlag(flags.partitions, '--partitions', 1, 64)!,
+    commitIntervalMs: integerFlag(flags.commitIntervalMs, '--commit-interval-ms', 10, 60_000)!,
+    sessionTimeoutMs: integerFlag(flags.sessionTimeoutMs, '--session-timeout-ms', 6000, 300_000)!,
+    maxTaskIdleMs: integerFlag(flags.maxTaskIdleMs, '--max-task-idle-ms', 0, 600_000)!,
+    producerBatchRecords: integerFlag(flags.producerBatchRecords, '--producer-batch-records', 1, 1_000_000)!,
+    drainTimeoutMs: integerFlag(flags.drainTimeoutS, '--drain-timeout-s', 10, 86_400)! * 1000,
     keep: flags.keep === true,
     client: resolveKafkaClient(flags.client),
     onProgress: (line) => { process.stderr.write(`chaos: ${line}\n`) }

@@ -31,6 +31,7 @@ import { superviseInstances } from '../chaos/instance-supervisor'
 import { closeServer, registrySource, serveMetrics } from '../chaos/metrics-http'
 import { parseListenAddress, serveQueries, type ListenAddress } from '../chaos/query-endpoint'
 import { resolveBrokers, resolveTopicPrefix, TOPIC_PREFIX_ENV, kafkaClientOption, resolveKafkaClient } from '../connection'
+import { integerFlag } from '../flags'
 import { infraLocalDir } from '../infra'
 import { CliError, EXIT_USAGE, printLine } from '../output'
 
@@ -88,15 +89,6 @@ export interface RunSettings {
   readonly applicationServer: ListenAddress | undefined
 }
 
-function integer (value: string | undefined, flag: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined
-  const text = value.trim()
-  if (!/^[0-9]{1,10}$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new CliError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`, `e.g. ${flag} ${Math.max(min, 1)}`, EXIT_USAGE)
-  }
-  return Number(text)
-}
-
 function topicPrefix (flag: string | undefined): string {
   const prefix = resolveTopicPrefix(flag)
   if (!/^[A-Za-z0-9._-]*$/.test(prefix)) throw new CliError(`invalid topic prefix ${JSON.stringify(prefix)}`, 'a prefix may only contain letters, digits, ".", "_" and "-"', EXIT_USAGE)
@@ -108,16 +100,16 @@ export function resolveRunSettings (target: string, flags: RunFlags): RunSetting
     throw new CliError(`unknown topology ${JSON.stringify(target)}`, `run one of: ${TOPOLOGY_NAMES.join(', ')}, or all`, EXIT_USAGE)
   }
   const envPort = process.env.METRICS_PORT?.trim()
-  const port = flags.metrics ? (integer(flags.metricsPort ?? (envPort === '' ? undefined : envPort), flags.metricsPort === undefined ? 'METRICS_PORT' : '--metrics-port', 1, 65535) ?? DEFAULT_METRICS_PORT) : undefined
+  const port = flags.metrics ? (integerFlag(flags.metricsPort ?? (envPort === '' ? undefined : envPort), flags.metricsPort === undefined ? 'METRICS_PORT' : '--metrics-port', 1, 65535) ?? DEFAULT_METRICS_PORT) : undefined
   return Object.freeze({
     names: target === 'all' ? TOPOLOGY_NAMES : [target as TopologyName],
     target,
-    instances: integer(flags.instances, '--instances', 1, 64) ?? 1,
+    instances: integerFlag(flags.instances, '--instances', 1, 64) ?? 1,
     stateDir: flags.stateDir ?? join(infraLocalDir(), 'state'),
-    commitIntervalMs: integer(flags.commitIntervalMs, '--commit-interval-ms', 1, 600_000),
-    maxTaskIdleMs: integer(flags.maxTaskIdleMs, '--max-task-idle-ms', 0, 600_000) ?? DEFAULT_MAX_TASK_IDLE_MS,
-    sessionTimeoutMs: integer(flags.sessionTimeoutMs, '--session-timeout-ms', 6000, 300_000),
-    producerBatchRecords: integer(flags.producerBatchRecords, '--producer-batch-records', 1, 1_000_000),
+    commitIntervalMs: integerFlag(flags.commitIntervalMs, '--commit-interval-ms', 1, 600_000),
+    maxTaskIdleMs: integerFlag(flags.maxTaskIdleMs, '--max-task-idle-ms', 0, 600_000, 1) ?? DEFAULT_MAX_TASK_IDLE_MS,
+    sessionTimeoutMs: integerFlag(flags.sessionTimeoutMs, '--session-timeout-ms', 6000, 300_000),
+    producerBatchRecords: integerFlag(flags.producerBatchRecords, '--producer-batch-records', 1, 1_000_000),
     metricsPort: port,
     metricsHost: flags.metricsHost ?? '0.0.0.0',
     brokers: resolveBrokers(flags.brokers),

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import { resolveEngineBenchOptions } from '../../bench/engine-bench'
-import { numberFlag, register, registerBenchModules } from '../../cli/commands/bench'
+import { register, registerBenchModules } from '../../cli/commands/bench'
 import { CliError } from '../../cli/output'
 import { DevtripError } from '../../events/errors'
 
@@ -71,14 +71,6 @@ describe('bench engine flags', () => {
     expect(tooFew).toMatchObject({ exitCode: 2 })
     expect((tooFew as Error).message).toContain('/events must be >= 10000')
     expect((tooFew as Error).message).toContain('/runs must be >= 1')
-  })
-
-  test('numberFlag accepts digit groups with underscores and decimals only where allowed', () => {
-    expect(numberFlag('200_000', '--events', true)).toBe(200000)
-    expect(numberFlag('2.5', '--duration', false)).toBe(2.5)
-    expect(numberFlag(undefined, '--events', true)).toBeUndefined()
-    expect(() => numberFlag('2.5', '--events', true)).toThrow('--events must be a whole number')
-    expect(() => numberFlag('1e6', '--events', true)).toThrow(CliError)
   })
 })
 
