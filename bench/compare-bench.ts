@@ -25,23 +25,15 @@ import {
 import { machineInfo, type MachineInfo } from './engine-bench'
 import { medianOrNull, round } from './stats'
 import { SYSTEM_NAMES, type BenchSystem, type SystemName } from './system-process'
+import { WORKLOAD_OPTION_PROPERTIES, type WorkloadOptionsInput } from './workload-options'
 
-export interface CompareBenchOptionsInput {
-  events?: number
-  runs?: number
-  durationSec?: number
-  keys?: number
-  recordSize?: number
-  partitions?: number
-  commitIntervalMs?: number
+export interface CompareBenchOptionsInput extends WorkloadOptionsInput {
   sessionTimeoutMs?: number
   /** distinct keys in the store for the restart test; 0 skips it */
   restartKeys?: number
   /** rounds that include the restart test (the first ones); null: every round */
   restartRuns?: number | null
   systems?: SystemName[]
-  ceiling?: boolean
-  profileDir?: string | null
 }
 
 export type CompareBenchOptions = Readonly<Required<Omit<CompareBenchOptionsInput, 'restartRuns'>> & { restartRuns: number }>
@@ -50,22 +42,14 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    events: { type: 'integer', minimum: 10_000, maximum: 100_000_000, default: 200_000 },
-    runs: { type: 'integer', minimum: 1, maximum: 50, default: 3 },
-    durationSec: { type: 'number', minimum: 1, maximum: 3600, default: 20 },
-    keys: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 10_000 },
-    recordSize: { type: 'integer', minimum: 200, maximum: 1_000_000, default: 200 },
-    partitions: { type: 'integer', minimum: 1, maximum: 256, default: 6 },
-    commitIntervalMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 100 },
+    ...WORKLOAD_OPTION_PROPERTIES,
     // the broker refuses sessions outside group.min/max.session.timeout.ms (6 s … 30 min by default)
     sessionTimeoutMs: { type: 'integer', minimum: 6000, maximum: 300_000, default: 10_000 },
     restartKeys: { anyOf: [{ const: 0 }, { type: 'integer', minimum: 10_000, maximum: 50_000_000 }], default: 1_000_000 },
     restartRuns: { type: ['integer', 'null'], minimum: 0, maximum: 50, default: null },
     systems: {
       type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...SYSTEM_NAMES] }, default: [...SYSTEM_NAMES]
-    },
-    ceiling: { type: 'boolean', default: true },
-    profileDir: { type: ['string', 'null'], minLength: 1, default: null }
+    }
   }
 } as const
 

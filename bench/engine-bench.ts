@@ -18,24 +18,11 @@ import { runCeiling, type CeilingResult, type KafkaToolsEnv } from './ceiling'
 import { runEngineOnce, type EngineRunResult } from './engine-run'
 import { medianOrNull, round } from './stats'
 import type { KafkaAdapterName } from '../streams/kafka'
+import { WORKLOAD_OPTION_PROPERTIES, type WorkloadOptionsInput } from './workload-options'
 
-export interface EngineBenchOptionsInput {
-  /** events pre-loaded for the throughput phase (and the ceiling's record count) */
-  events?: number
+export interface EngineBenchOptionsInput extends WorkloadOptionsInput {
   /** latency-phase input rate in events/s; default: half the first run's measured throughput */
   rate?: number | null
-  runs?: number
-  /** latency-phase length in seconds */
-  durationSec?: number
-  keys?: number
-  /** bytes of each event's JSON value (the ceiling tools use the same --record-size) */
-  recordSize?: number
-  partitions?: number
-  commitIntervalMs?: number
-  /** run Kafka's ProducerPerformance / ConsumerPerformance as the ceiling */
-  ceiling?: boolean
-  /** write a V8 CPU profile (`node --cpu-prof`) of each engine run's process into this folder */
-  profileDir?: string | null
 }
 
 export type EngineBenchOptions = Readonly<Required<EngineBenchOptionsInput>>
@@ -44,16 +31,8 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    events: { type: 'integer', minimum: 10_000, maximum: 100_000_000, default: 200_000 },
-    rate: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: 10_000_000, default: null },
-    runs: { type: 'integer', minimum: 1, maximum: 50, default: 3 },
-    durationSec: { type: 'number', minimum: 1, maximum: 3600, default: 20 },
-    keys: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 10_000 },
-    recordSize: { type: 'integer', minimum: 200, maximum: 1_000_000, default: 200 },
-    partitions: { type: 'integer', minimum: 1, maximum: 256, default: 6 },
-    commitIntervalMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 100 },
-    ceiling: { type: 'boolean', default: true },
-    profileDir: { type: ['string', 'null'], minLength: 1, default: null }
+    ...WORKLOAD_OPTION_PROPERTIES,
+    rate: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: 10_000_000, default: null }
   }
 } as const
 
