@@ -63,8 +63,8 @@ export interface LedgerEntry {
   readonly evaluationCost?: number
 }
 
-/** The per-user state the processor keeps in the `ticketing-accounts` store. */
-export interface TicketAccount {
+/** What an account counts: the per-user state holds these, and its `ticket-balances` row publishes them (balanceOf). */
+interface AccountFigures {
   readonly userId: Id
   readonly plan: string
   readonly balance: number
@@ -82,41 +82,31 @@ export interface TicketAccount {
   readonly openedAt: number
   readonly openedBy: 'signup' | 'implicit'
   readonly signedUpAt: number | null
-  readonly updatedAt: number
   /** how many events changed this account; the balance row's revision */
   readonly revision: number
+  /** the newest ledger.entriesPerUser entries, oldest first */
+  readonly recentEntries: readonly LedgerEntry[]
+}
+
+/** The per-user state the processor keeps in the `ticketing-accounts` store. */
+export interface TicketAccount extends AccountFigures {
+  readonly updatedAt: number
   readonly lastCauseEventId: string
   /** ids whose effect must happen once: granted paymentIds, decided and settled missionAttemptIds */
   readonly paymentIds: readonly string[]
   readonly decidedAttempts: readonly string[]
   readonly settledAttempts: readonly string[]
-  /** the newest ledger.entriesPerUser entries, oldest first */
-  readonly recentEntries: readonly LedgerEntry[]
 }
 
 /** One record on the compacted `ticket-balances` table (key: userId). */
-export interface TicketBalance {
+export interface TicketBalance extends AccountFigures {
   readonly eventId: string
   readonly eventType: 'TicketBalanceUpdated'
   readonly source: typeof TICKETING_SOURCE
   readonly timestamp: number
   readonly version: typeof LEDGER_RECORD_VERSION
-  readonly userId: Id
-  readonly plan: string
-  readonly balance: number
-  readonly granted: number
-  readonly deducted: number
-  readonly rejected: number
-  readonly evaluationCost: number
-  readonly evaluationsSettled: number
-  readonly paymentsCompleted: number
-  readonly paymentsFailed: number
-  readonly openedAt: number
-  readonly openedBy: 'signup' | 'implicit'
-  readonly signedUpAt: number | null
-  readonly revision: number
+  /** the event that last changed the account */
   readonly causeEventId: string
-  readonly recentEntries: readonly LedgerEntry[]
 }
 
 export type LedgerOutput =
