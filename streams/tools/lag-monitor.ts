@@ -40,15 +40,14 @@ export interface LagHistoryPoint {
 export type LagEvent = { kind: 'sample', snapshot: LagSnapshot } | { kind: 'error', error: Error, at: number }
 export type LagListener = (event: LagEvent) => void
 
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    lag: { type: 'object' },
-    intervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 2000 },
-    historySeconds: { type: 'integer', minimum: 10, maximum: 86_400, default: 600 }
-  }
+/** JSON-schema properties of LagMonitorOptions; StreamsOverview (overview.ts) takes the same options and passes them on. */
+export const LAG_MONITOR_OPTION_PROPERTIES = {
+  lag: { type: 'object' },
+  intervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 2000 },
+  historySeconds: { type: 'integer', minimum: 10, maximum: 86_400, default: 600 }
 } as const
+
+const schema = { type: 'object', additionalProperties: false, properties: LAG_MONITOR_OPTION_PROPERTIES } as const
 const validate = new Ajv({ useDefaults: true, allErrors: true }).compile(schema)
 
 function resolveOptions (options: LagMonitorOptions): ResolvedMonitorOptions {

@@ -12,17 +12,13 @@ import type { Registry } from 'prom-client'
 import { DevtripError } from '../../events/errors'
 import type { KafkaAdmin, KafkaClientFactory } from '../kafka/port'
 import { listDlqTopics, type DlqTopicSummary } from './dlq'
-import { LagCollector, type LagOptions } from './lag'
-import { LagMonitor, type LagHistoryPoint } from './lag-monitor'
+import { LagCollector } from './lag'
+import { LAG_MONITOR_OPTION_PROPERTIES, LagMonitor, type LagHistoryPoint, type LagMonitorOptions } from './lag-monitor'
 import { lagSnapshotToJson, type LagSnapshot } from './lag-types'
 import { readRestoreProgress, type StoreRestoreProgress } from './restore-progress'
 
-export interface OverviewOptions {
-  lag?: LagOptions
-  /** seconds between lag samples, in ms (default 2000) */
-  intervalMs?: number
-  /** chart history (default 600 s) */
-  historySeconds?: number
+/** The lag monitor's options (lag, intervalMs, historySeconds: validated here, passed on to it) and the overview's own. */
+export interface OverviewOptions extends LagMonitorOptions {
   /** how often the DLQ summaries and restore progress are re-read (default 10 000 ms) */
   dlqIntervalMs?: number
   /** only DLQ topics starting with this */
@@ -54,9 +50,7 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    lag: { type: 'object' },
-    intervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 2000 },
-    historySeconds: { type: 'integer', minimum: 10, maximum: 86_400, default: 600 },
+    ...LAG_MONITOR_OPTION_PROPERTIES,
     dlqIntervalMs: { type: 'integer', minimum: 500, maximum: 3_600_000, default: 10_000 },
     dlqPrefix: { type: 'string', default: '' },
     idleStopMs: { type: 'integer', minimum: 1000, maximum: 86_400_000, default: 60_000 },
