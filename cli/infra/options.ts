@@ -76,29 +76,38 @@ const port = { type: 'integer', minimum: 1, maximum: 65535, nullable: true } as 
 const heap = { type: 'string', pattern: '^[1-9][0-9]*[kKmMgG]$' } as const
 const readyTimeoutMs = { type: 'integer', minimum: 1000, maximum: 3_600_000 } as const
 const progress = {} as const
-
-const startKafkaSchema = {
+/** a file, folder or address that may be left out (not an empty string) */
+const optionalText = { type: 'string', minLength: 1, nullable: true } as const
+/** server.properties entries a broker is started with (startKafka's extraProperties, startInfra's kafkaProperties) */
+const serverProperties = {
   type: 'object',
-  additionalProperties: false,
-  required: ['dataDir'],
-  properties: {
-    dataDir: { type: 'string', minLength: 1 },
-    port,
-    controllerPort: port,
-    logFile: { type: 'string', minLength: 1, nullable: true },
-    heapMax: { ...heap, default: '512m' },
-    heapMin: { ...heap, default: '256m' },
-    readyTimeoutMs: { ...readyTimeoutMs, default: 90_000 },
-    extraProperties: {
-      type: 'object',
-      nullable: true,
-      required: [],
-      propertyNames: { pattern: '^[a-z0-9][a-z0-9._-]*$' },
-      additionalProperties: { type: ['string', 'number', 'boolean'] }
-    },
-    onProgress: progress
-  }
-} as unknown as JSONSchemaType<StartKafkaOptions>
+  nullable: true,
+  required: [],
+  propertyNames: { pattern: '^[a-z0-9][a-z0-9._-]*$' },
+  additionalProperties: { type: ['string', 'number', 'boolean'] }
+} as const
+/** SIGTERM grace period before SIGKILL */
+const graceMs = { type: 'integer', minimum: 0, maximum: 600_000, default: 20_000 } as const
+
+/**
+ * An options object that refuses unknown keys (a typo fails instead of being ignored). The cast: ajv's
+ * JSONSchemaType cannot express the function-valued onProgress nor the shared nullable fragments above.
+ */
+function closedObjectSchema<T> (required: string[], properties: Record<string, unknown>): JSONSchemaType<T> {
+  return { type: 'object', additionalProperties: false, required, properties } as unknown as JSONSchemaType<T>
+}
+
+const startKafkaSchema = closedObjectSchema<StartKafkaOptions>(['dataDir'], {
+  dataDir: { type: 'string', minLength: 1 },
+  port,
+  controllerPort: port,
+  logFile: optionalText,
+  heapMax: { ...heap, default: '512m' },
+  heapMin: { ...heap, default: '256m' },
+  readyTimeoutMs: { ...readyTimeoutMs, default: 90_000 },
+  extraProperties: serverProperties,
+  onProgress: progress
+})
 
 const stopServiceSchema: JSONSchemaType<StopServiceOptions> = {
   type: 'object',
@@ -106,55 +115,34 @@ const stopServiceSchema: JSONSchemaType<StopServiceOptions> = {
   required: [],
   properties: {
     wipe: { type: 'boolean', default: false },
-    graceMs: { type: 'integer', minimum: 0, maximum: 600_000, default: 20_000 },
+    graceMs,
     kill: { type: 'boolean', default: false }
   }
 }
 
-const startRedisSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['dataDir'],
-  properties: {
-    dataDir: { type: 'string', minLength: 1 },
-    port,
-    logFile: { type: 'string', minLength: 1, nullable: true },
-    readyTimeoutMs: { ...readyTimeoutMs, default: 30_000 },
-    installIfMissing: { type: 'boolean', default: true },
-    onProgress: progress
-  }
-} as unknown as JSONSchemaType<StartRedisOptions>
+const startRedisSchema = closedObjectSchema<StartRedisOptions>(['dataDir'], {
+  dataDir: { type: 'string', minLength: 1 },
+  port,
+  logFile: optionalText,
+  readyTimeoutMs: { ...readyTimeoutMs, default: 30_000 },
+  installIfMissing: { type: 'boolean', default: true },
+  onProgress: progress
+})
 
-const startInfraSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [],
-  properties: {
-    localDir: { type: 'string', minLength: 1, nullable: true },
-    kafkaBrokers: { type: 'string', minLength: 1, nullable: true },
-    redisUrl: { type: 'string', pattern: '^rediss?://', nullable: true },
-    kafkaProperties: {
-      type: 'object',
-      nullable: true,
-      required: [],
-      propertyNames: { pattern: '^[a-z0-9][a-z0-9._-]*$' },
-      additionalProperties: { type: ['string', 'number', 'boolean'] }
-    },
-    readyTimeoutMs: { ...readyTimeoutMs, default: 90_000 },
-    onProgress: progress
-  }
-} as unknown as JSONSchemaType<StartInfraOptions>
+const startInfraSchema = closedObjectSchema<StartInfraOptions>([], {
+  localDir: optionalText,
+  kafkaBrokers: optionalText,
+  redisUrl: { type: 'string', pattern: '^rediss?://', nullable: true },
+  kafkaProperties: serverProperties,
+  readyTimeoutMs: { ...readyTimeoutMs, default: 90_000 },
+  onProgress: progress
+})
 
-const stopInfraSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [],
-  properties: {
-    localDir: { type: 'string', minLength: 1, nullable: true },
-    graceMs: { type: 'integer', minimum: 0, maximum: 600_000, default: 20_000 },
-    onProgress: progress
-  }
-} as unknown as JSONSchemaType<StopInfraOptions>
+const stopInfraSchema = closedObjectSchema<StopInfraOptions>([], {
+  localDir: optionalText,
+  graceMs,
+  onProgress: progress
+})
 
 function describe (errors: ErrorObject[] | null | undefined): string {
   return (errors ?? []).map((e) => `${e.instancePath === '' ? '(options)' : e.instancePath} ${e.message ?? 'is invalid'}`).join('; ')
