@@ -10,83 +10,46 @@ import { randomBytes } from 'node:crypto'
 import { isDevtripError } from '../../events/errors'
 import { partitionForKey } from '../../streams/partitioner'
 import {
-  createKafkaClients, type ConsumedRecord, type GroupConsumerOptions, type KafkaAdapterName, type KafkaAdmin,
-  type KafkaClientFactory, type KafkaGroupConsumer, type RebalanceListener, type TopicPartitionOffset
+  createKafkaClients, type ConsumedRecord, type GroupConsumerOptions, type KafkaAdapterName, type KafkaGroupConsumer,
+  type RebalanceListener, type TopicPartitionOffset
 } from '../../streams/kafka'
-import { brokers, kafkaPortKit, text } from './kafka-port-kit'
+import { brokers, kafkaPortFixture, text } from './kafka-port-kit'
 
 export function describeKafkaConformance (adapter: KafkaAdapterName): void {
   describe(`Kafka port conformance: ${adapter} adapter`, () => {
     const run = randomBytes(4).toString('hex')
     const name = (what: string): string => `kconf-${adapter}-${run}-${what}`
 
-    let kafka: KafkaClientFactory
-    let admin: KafkaAdmin
-    const createdTopics: string[] = []
-    const toClose: Array<{ close (): Promise<void> }> = []
-    const { pollUntil, settled, readAll } = kafkaPortKit(() => kafka, () => admin)
+    const port = kafkaPortFixture(adapter, `kconf-${adapter}-${run}`)
+    const { pollUntil, settled, readAll, track, createTopic, createdTopics } = port
 
     /**
      * The group's committed offsets equal `expected`: read once where reads are stable (capabilities.committedOffsetReads),
      * else given up to 10 s to show — the transactional commit has returned, its markers land a moment later.
      */
     async function expectCommitted (groupId: string, expected: TopicPartitionOffset[]): Promise<void> {
-      if (kafka.capabilities.committedOffsetReads === 'eventual') {
+      if (port.kafka.capabilities.committedOffsetReads === 'eventual') {
         const deadline = Date.now() + 10_000
-        while (Date.now() < deadline && JSON.stringify(await admin.listGroupOffsets(groupId), (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v) !==
+        while (Date.now() < deadline && JSON.stringify(await port.admin.listGroupOffsets(groupId), (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v) !==
           JSON.stringify(expected, (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v)) {
           await new Promise((resolve) => setTimeout(resolve, 100))
         }
       }
-      expect(await admin.listGroupOffsets(groupId)).toEqual(expected)
+      expect(await port.admin.listGroupOffsets(groupId)).toEqual(expected)
     }
-
-    function track<T extends { close (): Promise<void> }> (client: T): T {
-      toClose.push(client)
-      return client
-    }
-
-    async function createTopic (topic: string, partitions: number, configs?: Record<string, string>): Promise<string> {
-      await admin.createTopics([{ name: topic, partitions, replicationFactor: 1, ...(configs === undefined ? {} : { configs }) }])
-      createdTopics.push(topic)
-      // CreateTopics answers before the broker's metadata cache shows the topic, and the producers fail fast on
-      // topics their Metadata request does not list: wait until the cluster shows it with its leaders
-      const deadline = Date.now() + 10_000
-      for (;;) {
-        const described = await admin.describeTopics([topic]).catch(() => null)
-        if (described !== null && described[0]!.partitions.length === partitions && described[0]!.partitions.every((p) => p.leader >= 0)) return topic
-        if (Date.now() > deadline) throw new Error(`topic ${topic} did not appear in the metadata within 10 s`)
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-    }
-
-    beforeAll(() => {
-      // throws DEVTRIP_KAFKA_ADAPTER_UNAVAILABLE (with what to install) when the adapter's library is missing,
-      // which fails every test below with that message
-      kafka = createKafkaClients({ brokers, clientId: `kconf-${adapter}-${run}` }, adapter)
-      admin = kafka.createAdmin()
-    })
-
-    afterAll(async () => {
-      for (const client of toClose.reverse()) await client.close().catch(() => undefined)
-      if (admin !== undefined) {
-        await admin.deleteTopics(createdTopics).catch(() => undefined)
-        await admin.close()
-      }
-    })
 
     test('the adapter loads and says how it fences zombie offset commits', () => {
-      expect(kafka.adapter).toBe(adapter)
-      expect(['group-metadata', 'group-id-only']).toContain(kafka.capabilities.transactionalOffsetFencing)
+      expect(port.kafka.adapter).toBe(adapter)
+      expect(['group-metadata', 'group-id-only']).toContain(port.kafka.capabilities.transactionalOffsetFencing)
     })
 
     describe('options', () => {
       test('bad options are rejected with the field named', () => {
         expect(() => createKafkaClients({ brokers: [] }, adapter)).toThrow(/brokers/)
-        expect(() => kafka.createProducer({ transactionTimeoutMs: 5 })).toThrow(/transactionTimeoutMs/)
-        expect(() => kafka.createGroupConsumer({ groupId: 'g', heartbeatIntervalMs: 5000, sessionTimeoutMs: 3000 })).toThrow(/heartbeatIntervalMs/)
+        expect(() => port.kafka.createProducer({ transactionTimeoutMs: 5 })).toThrow(/transactionTimeoutMs/)
+        expect(() => port.kafka.createGroupConsumer({ groupId: 'g', heartbeatIntervalMs: 5000, sessionTimeoutMs: 3000 })).toThrow(/heartbeatIntervalMs/)
         try {
-          kafka.createAssignedConsumer({ isolationLevel: 'dirty' as never })
+          port.kafka.createAssignedConsumer({ isolationLevel: 'dirty' as never })
           throw new Error('not rejected')
         } catch (error) {
           expect(isDevtripError(error, 'DEVTRIP_INVALID_OPTIONS')).toBe(true)
@@ -99,23 +62,23 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         const plain = name('plain')
         const compacted = name('compacted')
         createdTopics.push(plain, compacted)
-        const first = await admin.createTopics([
+        const first = await port.admin.createTopics([
           { name: plain, partitions: 3, replicationFactor: 1 },
           { name: compacted, partitions: 2, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } }
         ])
         expect(first).toEqual([{ name: plain, created: true, partitions: 3 }, { name: compacted, created: true, partitions: 2 }])
         // a different count asked for an existing topic: reported, not changed
-        const second = await admin.createTopics([
+        const second = await port.admin.createTopics([
           { name: plain, partitions: 5, replicationFactor: 1 },
           { name: compacted, partitions: 2, replicationFactor: 1 }
         ])
         expect(second).toEqual([{ name: plain, created: false, partitions: 3 }, { name: compacted, created: false, partitions: 2 }])
 
-        const topics = await admin.listTopics()
+        const topics = await port.admin.listTopics()
         expect(topics).toEqual(expect.arrayContaining([plain, compacted]))
         expect(topics).toEqual([...topics].sort())
         expect(topics.some((t) => t.startsWith('__'))).toBe(false)
-        const [d1, d2] = await admin.describeTopics([plain, compacted])
+        const [d1, d2] = await port.admin.describeTopics([plain, compacted])
         expect(d1!.name).toBe(plain)
         expect(d1!.partitions.map((p) => p.partition)).toEqual([0, 1, 2])
         for (const p of d1!.partitions) {
@@ -127,9 +90,9 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         expect(d2!.configs['cleanup.policy']).toBe('compact')
         expect(d1!.configs['retention.ms']).toMatch(/^-?[0-9]+$/)
 
-        await expect(admin.describeTopics([plain, name('missing')])).rejects.toMatchObject({ code: 'DEVTRIP_UNKNOWN_TOPIC', message: expect.stringContaining(name('missing')) })
-        await admin.deleteTopics([compacted, name('never-existed')])
-        expect(await admin.listTopics()).not.toContain(compacted)
+        await expect(port.admin.describeTopics([plain, name('missing')])).rejects.toMatchObject({ code: 'DEVTRIP_UNKNOWN_TOPIC', message: expect.stringContaining(name('missing')) })
+        await port.admin.deleteTopics([compacted, name('never-existed')])
+        expect(await port.admin.listTopics()).not.toContain(compacted)
       })
 
       test('two clients creating the same topics at once: each topic is created once and both report its partition count', async () => {
@@ -140,7 +103,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         const names = [1, 2, 3, 4, 5].map((i) => name(`race-${i}`))
         createdTopics.push(...names)
         const topics = names.map((n) => ({ name: n, partitions: 4, replicationFactor: 1 }))
-        const [mine, theirs] = await Promise.all([admin.createTopics(topics), other.createTopics(topics)])
+        const [mine, theirs] = await Promise.all([port.admin.createTopics(topics), other.createTopics(topics)])
         for (const [i, n] of names.entries()) {
           expect(mine[i]).toMatchObject({ name: n, partitions: 4 })
           expect(theirs[i]).toMatchObject({ name: n, partitions: 4 })
@@ -152,7 +115,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
     describe('idempotent producer', () => {
       test('records come back with keys, values, headers and timestamps intact, at the offsets send reported', async () => {
         const topic = await createTopic(name('plain-io'), 2)
-        const producer = track(kafka.createProducer())
+        const producer = track(port.kafka.createProducer())
         expect(producer.transactionalId).toBeNull()
         const records = [
           { topic, partition: 0, key: Buffer.from('k1'), value: Buffer.from('v1'), headers: [['h', Buffer.from('1')], ['h', Buffer.from('2')], ['empty', null]] as const, timestamp: 1_700_000_000_000 },
@@ -172,7 +135,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         expect(p0[0]).toMatchObject({ topic, key: Buffer.from('k1'), value: Buffer.from('v1'), timestamp: 1_700_000_000_000 })
         // the documented difference (capabilities.nullHeaderValues, docs/kafka-port.md): kafkajs and the librdkafka
         // binding cannot write a null header value, so it is written as an empty one
-        const nullHeader = kafka.capabilities.nullHeaderValues === 'written-empty' ? Buffer.alloc(0) : null
+        const nullHeader = port.kafka.capabilities.nullHeaderValues === 'written-empty' ? Buffer.alloc(0) : null
         expect(p0[0]!.headers).toEqual([['h', Buffer.from('1')], ['h', Buffer.from('2')], ['empty', nullHeader]])
         expect(p0[1]).toMatchObject({ key: null, value: Buffer.from('no key'), headers: [] })
         // no timestamp given: the producer stamps the record with the current time
@@ -184,7 +147,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
 
       test('keyed records without a partition follow the Java default partitioner (murmur2)', async () => {
         const topic = await createTopic(name('keyed'), 6)
-        const producer = track(kafka.createProducer())
+        const producer = track(port.kafka.createProducer())
         // Java: Utils.toPositive(Utils.murmur2(key)) % 6; 'user-42' and 'x9' hash negative (toPositive matters)
         const keys = ['alpha', 'beta', 'gamma', 'delta', 'user-42', 'x9', 'order-1001', '']
         const metadata = await producer.send(keys.map((k) => ({ topic, key: Buffer.from(k), value: Buffer.from(k) })))
@@ -195,7 +158,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
       })
 
       test('bad records and unknown topics are rejected clearly', async () => {
-        const producer = track(kafka.createProducer())
+        const producer = track(port.kafka.createProducer())
         await expect(producer.send([{ topic: name('nope'), value: Buffer.from('x') }])).rejects.toMatchObject({ code: 'DEVTRIP_UNKNOWN_TOPIC' })
         await expect(producer.send([{ topic: 't', value: 'text' as never }])).rejects.toMatchObject({ code: 'DEVTRIP_INVALID_OPTIONS', message: expect.stringContaining('/records/0/value') })
         await expect(producer.initTransactions()).rejects.toMatchObject({ code: 'DEVTRIP_INVALID_OPTIONS' })
@@ -206,7 +169,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
       })
 
       test('a closed producer refuses work with DEVTRIP_CLOSED', async () => {
-        const producer = kafka.createProducer()
+        const producer = port.kafka.createProducer()
         await producer.close()
         await expect(producer.send([{ topic: name('any'), value: Buffer.from('x') }])).rejects.toMatchObject({ code: 'DEVTRIP_CLOSED' })
       })
@@ -221,13 +184,13 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         input = await createTopic(name('tx-in'), 1)
         outA = await createTopic(name('tx-out-a'), 1)
         outB = await createTopic(name('tx-out-b'), 1)
-        const seed = track(kafka.createProducer())
+        const seed = track(port.kafka.createProducer())
         await seed.send([1, 2, 3, 4].map((i) => ({ topic: input, key: Buffer.from(`k${i}`), value: Buffer.from(`in-${i}`) })))
       })
 
       /** A group consumer that has read `count` records of the input topic. */
       async function consumeInput (groupId: string, count: number): Promise<{ consumer: KafkaGroupConsumer, records: ConsumedRecord[] }> {
-        const consumer = track(kafka.createGroupConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 15_000 }))
+        const consumer = track(port.kafka.createGroupConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 15_000 }))
         consumer.subscribe([input])
         const records = await pollUntil(consumer, (r) => r.length >= count)
         return { consumer, records }
@@ -242,7 +205,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         expect(group.memberId).not.toBe('')
         expect(group.groupInstanceId).toBeNull()
 
-        const producer = track(kafka.createProducer({ transactionalId: name('tx-commit'), transactionTimeoutMs: 30_000 }))
+        const producer = track(port.kafka.createProducer({ transactionalId: name('tx-commit'), transactionTimeoutMs: 30_000 }))
         expect(producer.transactionalId).toBe(name('tx-commit'))
         await expect(producer.send([{ topic: outA, value: Buffer.from('x') }])).rejects.toMatchObject({ code: 'DEVTRIP_INVALID_OPTIONS' })
         await producer.initTransactions()
@@ -273,7 +236,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         const groupId = name('tx-abort-group')
         const { consumer, records } = await consumeInput(groupId, 4)
         const topic = await createTopic(name('tx-abort-out'), 1)
-        const producer = track(kafka.createProducer({ transactionalId: name('tx-abort') }))
+        const producer = track(port.kafka.createProducer({ transactionalId: name('tx-abort') }))
         await producer.initTransactions()
 
         await producer.beginTransaction()
@@ -290,16 +253,16 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         // the aborted records really are in the log: a read_uncommitted reader sees them
         const dirtyRead = await readAll([{ topic, partition: 0 }], 'read_uncommitted')
         expect(dirtyRead.map((r) => text(r.value))).toEqual(['aborted-1', 'aborted-2', 'kept'])
-        expect(await admin.listGroupOffsets(groupId)).toEqual([])
+        expect(await port.admin.listGroupOffsets(groupId)).toEqual([])
         expect(await consumer.committed([{ topic: input, partition: 0 }])).toEqual([{ topic: input, partition: 0, offset: null }])
       })
 
       test('read_committed: a group consumer sees committed records only, and only after the commit', async () => {
         const topic = await createTopic(name('tx-visibility'), 1)
         const tp = { topic, partition: 0 }
-        const producer = track(kafka.createProducer({ transactionalId: name('tx-visibility') }))
+        const producer = track(port.kafka.createProducer({ transactionalId: name('tx-visibility') }))
         await producer.initTransactions()
-        const reader = track(kafka.createGroupConsumer({ groupId: name('tx-visibility-group'), sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500 }))
+        const reader = track(port.kafka.createGroupConsumer({ groupId: name('tx-visibility-group'), sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500 }))
         reader.subscribe([topic])
         await pollUntil(reader, () => reader.assignment().length === 1 && reader.position(tp) !== null)
 
@@ -322,7 +285,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
       })
 
       test('an empty transaction commits and aborts without error', async () => {
-        const producer = track(kafka.createProducer({ transactionalId: name('tx-empty') }))
+        const producer = track(port.kafka.createProducer({ transactionalId: name('tx-empty') }))
         await producer.initTransactions()
         await producer.beginTransaction()
         await producer.commitTransaction()
@@ -334,12 +297,12 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
       test('zombie fencing: the older producer with the same transactional id fails with DEVTRIP_KAFKA_FENCED', async () => {
         const topic = await createTopic(name('zombie'), 1)
         const transactionalId = name('zombie-tx')
-        const older = track(kafka.createProducer({ transactionalId }))
+        const older = track(port.kafka.createProducer({ transactionalId }))
         await older.initTransactions()
         await older.beginTransaction()
         await older.send([{ topic, value: Buffer.from('from-zombie') }])
 
-        const newer = track(kafka.createProducer({ transactionalId }))
+        const newer = track(port.kafka.createProducer({ transactionalId }))
         await newer.initTransactions()
 
         await expect(older.commitTransaction()).rejects.toMatchObject({ code: 'DEVTRIP_KAFKA_FENCED' })
@@ -355,15 +318,15 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
 
       test('transactionTimeoutMs reaches the coordinator: an overdue transaction is aborted and its producer fenced', async () => {
         const topic = await createTopic(name('tx-timeout'), 1)
-        const producer = track(kafka.createProducer({ transactionalId: name('tx-timeout'), transactionTimeoutMs: 1000 }))
+        const producer = track(port.kafka.createProducer({ transactionalId: name('tx-timeout'), transactionTimeoutMs: 1000 }))
         await producer.initTransactions()
         await producer.beginTransaction()
         await producer.send([{ topic, value: Buffer.from('too-late') }])
         // the broker looks for overdue transactions every transaction.abort.timed.out.transaction.cleanup.interval.ms
         // (1 s on the test and dev brokers); with the 60 s default timeout nothing would happen here
-        const high = await admin.listOffsets([{ topic, partition: 0 }], 'latest', 'read_uncommitted')
+        const high = await port.admin.listOffsets([{ topic, partition: 0 }], 'latest', 'read_uncommitted')
         const deadline = Date.now() + 20_000
-        while ((await admin.listOffsets([{ topic, partition: 0 }], 'latest', 'read_committed'))[0]!.offset < high[0]!.offset) {
+        while ((await port.admin.listOffsets([{ topic, partition: 0 }], 'latest', 'read_committed'))[0]!.offset < high[0]!.offset) {
           if (Date.now() > deadline) throw new Error('the coordinator did not abort the overdue transaction')
           await new Promise((resolve) => setTimeout(resolve, 200))
         }
@@ -385,12 +348,12 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         })
         const oneData = Buffer.from('127.0.0.1:8081', 'utf8')
         const twoData = Buffer.from([0, 1, 0xfe, 0xff, 0x7f, 0x80])
-        const one = track(kafka.createGroupConsumer({ ...options, userData: oneData }))
+        const one = track(port.kafka.createGroupConsumer({ ...options, userData: oneData }))
         one.subscribe([left, right], listener('one'))
         await pollUntil(one, () => one.assignment().length === 8)
         expect(events).toEqual(['one:assigned:8'])
 
-        const two = track(kafka.createGroupConsumer({ ...options, userData: twoData }))
+        const two = track(port.kafka.createGroupConsumer({ ...options, userData: twoData }))
         two.subscribe([left, right], listener('two'))
         const balanced = (): boolean => one.assignment().length === 4 && two.assignment().length === 4
         await Promise.all([pollUntil(one, balanced), pollUntil(two, balanced)])
@@ -406,7 +369,7 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         expect(one.groupMetadata().generationId).toBe(two.groupMetadata().generationId)
         expect(one.groupMetadata().memberId).not.toBe(two.groupMetadata().memberId)
 
-        const description = (await admin.describeGroups([groupId]))[0]!
+        const description = (await port.admin.describeGroups([groupId]))[0]!
         expect(description).toMatchObject({ groupId, state: 'Stable', protocolType: 'consumer' })
         expect(description.protocol).not.toBe('')
         expect(description.members).toHaveLength(2)
@@ -418,12 +381,12 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         expect([...member(one).assignment].sort((a, b) => `${a.topic}:${a.partition}`.localeCompare(`${b.topic}:${b.partition}`)))
           .toEqual([...one.assignment()].sort((a, b) => `${a.topic}:${a.partition}`.localeCompare(`${b.topic}:${b.partition}`)))
         expect(description.members.flatMap((m) => m.assignment)).toHaveLength(8)
-        const listing = (await admin.listGroups()).find((g) => g.groupId === groupId)
+        const listing = (await port.admin.listGroups()).find((g) => g.groupId === groupId)
         expect(listing).toMatchObject({ groupId, protocolType: 'consumer' })
 
         // pause / resume / seek on a partition member `one` owns
         const tp = one.assignment().find((p) => p.topic === left)!
-        const producer = track(kafka.createProducer())
+        const producer = track(port.kafka.createProducer())
         await producer.send([0, 1, 2].map((i) => ({ topic: left, partition: tp.partition, value: Buffer.from(`r${i}`) })))
         // member `two` must keep polling meanwhile, or it would miss rebalances and heartbeat deadlines
         let twoStopped = false
@@ -474,13 +437,13 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         const topic = await createTopic(name('plain-member'), 2)
         const groupId = name('plain-member-grp')
         const events: string[] = []
-        const consumer = track(kafka.createGroupConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 }))
+        const consumer = track(port.kafka.createGroupConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 }))
         consumer.subscribe([topic], {
           onPartitionsRevoked: (tps) => { events.push(`revoked:${tps.length}`) },
           onPartitionsAssigned: (tps) => { events.push(`assigned:${tps.length}`) }
         })
         await pollUntil(consumer, () => consumer.assignment().length === 2)
-        const [description] = await admin.describeGroups([groupId])
+        const [description] = await port.admin.describeGroups([groupId])
         expect(description!.members).toHaveLength(1)
         expect(description!.members[0]!.userData).toBeNull()
 
@@ -493,15 +456,15 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
       test('a stale generation in a transactional offset commit is fenced as the capabilities say', async () => {
         const topic = await createTopic(name('stale'), 2)
         const groupId = name('stale-grp')
-        const consumer = track(kafka.createGroupConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 }))
+        const consumer = track(port.kafka.createGroupConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 }))
         consumer.subscribe([topic])
         await pollUntil(consumer, () => consumer.assignment().length === 2)
         const stale = consumer.groupMetadata()
-        const producer = track(kafka.createProducer({ transactionalId: name('stale-tx') }))
+        const producer = track(port.kafka.createProducer({ transactionalId: name('stale-tx') }))
         await producer.initTransactions()
         await producer.beginTransaction()
         const zombie = { ...stale, generationId: stale.generationId + 7 }
-        if (kafka.capabilities.transactionalOffsetFencing === 'group-metadata') {
+        if (port.kafka.capabilities.transactionalOffsetFencing === 'group-metadata') {
           // KIP-447: the group coordinator checks generation and member id, and refuses a zombie's commit
           await expect(producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 0n }], zombie)).rejects.toMatchObject({ code: 'DEVTRIP_TASK_MIGRATED' })
           await producer.abortTransaction()
@@ -518,19 +481,19 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
         const groupId = name('migrated-grp')
         const options = { groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 3_000 }
         const lost: number[] = []
-        const one = track(kafka.createGroupConsumer(options))
+        const one = track(port.kafka.createGroupConsumer(options))
         one.subscribe([topic], { onPartitionsLost: (tps) => { lost.push(tps.length) } })
         await pollUntil(one, () => one.assignment().length === 2)
         const generation = one.groupMetadata().generationId
 
         // `one` stops polling while `two` joins: the group rebalances without it (the rebalance timeout passes)
-        const two = track(kafka.createGroupConsumer(options))
+        const two = track(port.kafka.createGroupConsumer(options))
         two.subscribe([topic])
         await pollUntil(two, () => two.assignment().length === 2, 40_000)
         expect(two.groupMetadata().generationId).toBeGreaterThan(generation)
 
         await expect(one.commitOffsets([{ topic, partition: 0, offset: 0n }])).rejects.toMatchObject({ code: 'DEVTRIP_TASK_MIGRATED' })
-        expect(await admin.listGroupOffsets(groupId)).toEqual([])
+        expect(await port.admin.listGroupOffsets(groupId)).toEqual([])
         // `one` rejoins at its next polls and the partitions are shared again
         let twoStopped = false
         const keepTwoAlive = (async () => { while (!twoStopped) await two.poll(100) })()
@@ -547,11 +510,11 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
     describe('assigned consumer', () => {
       test('assign keeps positions of kept partitions; seek latest and earliest; unassigned partitions are an error', async () => {
         const topic = await createTopic(name('assigned'), 2)
-        const producer = track(kafka.createProducer())
+        const producer = track(port.kafka.createProducer())
         await producer.send([0, 1, 2, 3].map((i) => ({ topic, partition: i % 2, value: Buffer.from(`a${i}`) })))
         const p0 = { topic, partition: 0 }
         const p1 = { topic, partition: 1 }
-        const consumer = track(kafka.createAssignedConsumer({ isolationLevel: 'read_uncommitted' }))
+        const consumer = track(port.kafka.createAssignedConsumer({ isolationLevel: 'read_uncommitted' }))
         consumer.assign([p0])
         expect(consumer.assignment()).toEqual([p0])
         const first = await pollUntil(consumer, (r) => r.length >= 2)
@@ -579,36 +542,36 @@ export function describeKafkaConformance (adapter: KafkaAdapterName): void {
       test('listOffsets: earliest, latest, the last stable offset under read_committed, timestamps; deleteRecords', async () => {
         const topic = await createTopic(name('offsets'), 1)
         const tp = { topic, partition: 0 }
-        const plain = track(kafka.createProducer())
+        const plain = track(port.kafka.createProducer())
         await plain.send([0, 1, 2].map((i) => ({ topic, value: Buffer.from(`c${i}`), timestamp: 1_700_000_000_000 + i * 1000 })))
-        const tx = track(kafka.createProducer({ transactionalId: name('offsets-tx') }))
+        const tx = track(port.kafka.createProducer({ transactionalId: name('offsets-tx') }))
         await tx.initTransactions()
         await tx.beginTransaction()
         await tx.send([{ topic, value: Buffer.from('open-1') }, { topic, value: Buffer.from('open-2') }])
 
-        expect(await admin.listOffsets([tp], 'earliest')).toEqual([{ ...tp, offset: 0n }])
-        expect(await admin.listOffsets([tp], 'latest', 'read_uncommitted')).toEqual([{ ...tp, offset: 5n }])
+        expect(await port.admin.listOffsets([tp], 'earliest')).toEqual([{ ...tp, offset: 0n }])
+        expect(await port.admin.listOffsets([tp], 'latest', 'read_uncommitted')).toEqual([{ ...tp, offset: 5n }])
         // the open transaction holds the last stable offset at its first record
-        expect(await admin.listOffsets([tp], 'latest', 'read_committed')).toEqual([{ ...tp, offset: 3n }])
+        expect(await port.admin.listOffsets([tp], 'latest', 'read_committed')).toEqual([{ ...tp, offset: 3n }])
         // read_committed is the default
-        expect(await admin.listOffsets([tp], 'latest')).toEqual([{ ...tp, offset: 3n }])
+        expect(await port.admin.listOffsets([tp], 'latest')).toEqual([{ ...tp, offset: 3n }])
         await tx.commitTransaction()
         await settled([tp])
         // 3 records, 2 transactional records and the commit marker
-        expect(await admin.listOffsets([tp], 'latest', 'read_committed')).toEqual([{ ...tp, offset: 6n }])
+        expect(await port.admin.listOffsets([tp], 'latest', 'read_committed')).toEqual([{ ...tp, offset: 6n }])
 
-        expect(await admin.listOffsets([tp], { timestamp: 1_700_000_001_000 })).toEqual([{ ...tp, offset: 1n }])
-        expect(await admin.listOffsets([tp], { timestamp: 1_700_000_000_500 })).toEqual([{ ...tp, offset: 1n }])
-        expect(await admin.listOffsets([tp], { timestamp: Date.now() + 3_600_000 })).toEqual([{ ...tp, offset: 6n }])
+        expect(await port.admin.listOffsets([tp], { timestamp: 1_700_000_001_000 })).toEqual([{ ...tp, offset: 1n }])
+        expect(await port.admin.listOffsets([tp], { timestamp: 1_700_000_000_500 })).toEqual([{ ...tp, offset: 1n }])
+        expect(await port.admin.listOffsets([tp], { timestamp: Date.now() + 3_600_000 })).toEqual([{ ...tp, offset: 6n }])
 
-        expect(await admin.deleteRecords([{ ...tp, offset: 2n }])).toEqual([{ ...tp, offset: 2n }])
-        expect(await admin.listOffsets([tp], 'earliest')).toEqual([{ ...tp, offset: 2n }])
-        await expect(admin.listOffsets([{ topic: name('no-such'), partition: 0 }], 'earliest')).rejects.toMatchObject({ code: 'DEVTRIP_UNKNOWN_TOPIC' })
+        expect(await port.admin.deleteRecords([{ ...tp, offset: 2n }])).toEqual([{ ...tp, offset: 2n }])
+        expect(await port.admin.listOffsets([tp], 'earliest')).toEqual([{ ...tp, offset: 2n }])
+        await expect(port.admin.listOffsets([{ topic: name('no-such'), partition: 0 }], 'earliest')).rejects.toMatchObject({ code: 'DEVTRIP_UNKNOWN_TOPIC' })
       })
 
       test('listGroupOffsets of an unknown group is empty; describeGroups of an unknown group says Dead', async () => {
-        expect(await admin.listGroupOffsets(name('no-group'))).toEqual([])
-        const [unknown] = await admin.describeGroups([name('no-group')])
+        expect(await port.admin.listGroupOffsets(name('no-group'))).toEqual([])
+        const [unknown] = await port.admin.describeGroups([name('no-group')])
         expect(unknown).toMatchObject({ groupId: name('no-group'), state: 'Dead', members: [] })
       })
     })

@@ -2,8 +2,13 @@
  * Helpers for the tests of the Kafka port on a real broker (the conformance suite run for every adapter, and the
  * adapter-specific regressions): poll until a condition holds, wait for transaction markers, read a partition
  * back whole. Bound to one client factory and one admin, so each adapter's run uses its own clients throughout.
+ * kafkaPortFixture() adds what every such test file sets up: the clients of one adapter, topics and clients that
+ * are cleaned up after the file's tests.
  */
-import type { ConsumedRecord, KafkaAdmin, KafkaClientFactory, KafkaConsumer, PartitionBatch, TopicPartition } from '../../streams/kafka'
+import {
+  createKafkaClients, type ConsumedRecord, type KafkaAdapterName, type KafkaAdmin, type KafkaClientFactory, type KafkaConsumer,
+  type PartitionBatch, type TopicPartition
+} from '../../streams/kafka'
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',').map((b) => b.trim()).filter((b) => b !== '')
 
@@ -62,4 +67,75 @@ export function kafkaPortKit (kafka: () => KafkaClientFactory, admin: () => Kafk
   }
 
   return { pollUntil, settled, readAll }
+}
+
+export interface KafkaPortFixture extends KafkaPortKit {
+  /** the adapter's client factory and an admin of it (from beforeAll on) */
+  readonly kafka: KafkaClientFactory
+  readonly admin: KafkaAdmin
+  /** topics deleted after the tests; createTopic adds its own, a test that creates topics otherwise adds them */
+  readonly createdTopics: string[]
+  /** closes `client` after the tests (newest first) */
+  track<T extends { close (): Promise<void> }> (client: T): T
+  /**
+   * Creates the topic (deleted after the tests) and waits until the cluster's metadata shows all its partitions with
+   * a leader: CreateTopics answers before the broker's metadata cache shows the topic, and producers fail fast on
+   * topics their Metadata request does not list.
+   */
+  createTopic (topic: string, partitions: number, configs?: Record<string, string>): Promise<string>
+}
+
+/**
+ * Registers, in the calling describe block (or the file), a beforeAll that creates `adapter`'s clients and an
+ * afterAll that closes the tracked clients, deletes the created topics and closes the admin. An adapter whose
+ * library is missing throws DEVTRIP_KAFKA_ADAPTER_UNAVAILABLE (with what to install) in beforeAll, which fails
+ * every test of the block with that message.
+ */
+export function kafkaPortFixture (adapter: KafkaAdapterName, clientId: string): KafkaPortFixture {
+  let kafka: KafkaClientFactory | undefined
+  let admin: KafkaAdmin | undefined
+  const createdTopics: string[] = []
+  const toClose: Array<{ close (): Promise<void> }> = []
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error(`the ${adapter} clients are created in beforeAll: use them inside a test or hook`)
+    return value
+  }
+  const kit = kafkaPortKit(() => ready(kafka), () => ready(admin))
+
+  beforeAll(() => {
+    kafka = createKafkaClients({ brokers, clientId }, adapter)
+    admin = kafka.createAdmin()
+  })
+
+  afterAll(async () => {
+    for (const client of toClose.reverse()) await client.close().catch(() => undefined)
+    if (admin !== undefined) {
+      await admin.deleteTopics(createdTopics).catch(() => undefined)
+      await admin.close()
+    }
+  })
+
+  async function createTopic (topic: string, partitions: number, configs?: Record<string, string>): Promise<string> {
+    await ready(admin).createTopics([{ name: topic, partitions, replicationFactor: 1, ...(configs === undefined ? {} : { configs }) }])
+    createdTopics.push(topic)
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      const described = await ready(admin).describeTopics([topic]).catch(() => null)
+      if (described !== null && described[0]!.partitions.length === partitions && described[0]!.partitions.every((p) => p.leader >= 0)) return topic
+      if (Date.now() > deadline) throw new Error(`topic ${topic} did not appear in the metadata within 10 s`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  return {
+    ...kit,
+    get kafka () { return ready(kafka) },
+    get admin () { return ready(admin) },
+    createdTopics,
+    track: (client) => {
+      toClose.push(client)
+      return client
+    },
+    createTopic
+  }
 }

@@ -5,47 +5,22 @@
  * its library. Topics and groups carry a random suffix, so runs never collide.
  */
 import { randomBytes } from 'node:crypto'
-import { ASSIGNOR_NAME, createKafkaClients, type KafkaAdmin, type KafkaClientFactory } from '../../streams/kafka'
-import { brokers, kafkaPortKit, text } from './kafka-port-kit'
+import { ASSIGNOR_NAME } from '../../streams/kafka'
+import { kafkaPortFixture, text } from './kafka-port-kit'
 
 jest.setTimeout(120_000)
 
 const run = randomBytes(4).toString('hex')
 const name = (what: string): string => `kport-${run}-${what}`
 
-let kafka: KafkaClientFactory
-let admin: KafkaAdmin
-const createdTopics: string[] = []
-const toClose: Array<{ close (): Promise<void> }> = []
-const { pollUntil, readAll } = kafkaPortKit(() => kafka, () => admin)
-
-function track<T extends { close (): Promise<void> }> (client: T): T {
-  toClose.push(client)
-  return client
-}
-
-async function createTopic (topic: string, partitions: number, configs?: Record<string, string>): Promise<string> {
-  await admin.createTopics([{ name: topic, partitions, replicationFactor: 1, ...(configs === undefined ? {} : { configs }) }])
-  createdTopics.push(topic)
-  return topic
-}
-
-beforeAll(() => {
-  kafka = createKafkaClients({ brokers, clientId: `kport-${run}` }, 'platformatic')
-  admin = kafka.createAdmin()
-})
-
-afterAll(async () => {
-  for (const client of toClose.reverse()) await client.close().catch(() => undefined)
-  await admin.deleteTopics(createdTopics).catch(() => undefined)
-  await admin.close()
-})
+const port = kafkaPortFixture('platformatic', `kport-${run}`)
+const { pollUntil, readAll, track, createTopic } = port
 
 test('records months apart on one partition keep their timestamps (no INVALID_TIMESTAMP, no garbled time)', async () => {
   // the library's zig-zag varlong breaks for deltas of 2^31 ms or more; the adapter splits such a send
   // no retention: a year-old record must not be deleted by the broker's retention check before it is read back
   const topic = await createTopic(name('old-after-new'), 1, { 'retention.ms': '-1' })
-  const producer = track(kafka.createProducer())
+  const producer = track(port.kafka.createProducer())
   const now = Date.now()
   const yearAgo = now - 365 * 24 * 3600 * 1000
   const stamps = [now, yearAgo, now + 1, yearAgo - 1]
@@ -58,10 +33,10 @@ test('records months apart on one partition keep their timestamps (no INVALID_TI
 test('the group agrees on the port\'s own co-partitioned assignor, announced under its protocol name', async () => {
   const topic = await createTopic(name('assignor'), 2)
   const groupId = name('assignor-grp')
-  const consumer = track(kafka.createGroupConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 }))
+  const consumer = track(port.kafka.createGroupConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 }))
   consumer.subscribe([topic])
   await pollUntil(consumer, () => consumer.assignment().length === 2)
-  const [description] = await admin.describeGroups([groupId])
+  const [description] = await port.admin.describeGroups([groupId])
   expect(description!.protocol).toBe(ASSIGNOR_NAME)
   expect(ASSIGNOR_NAME).toBe('devtrip-copartitioned')
 })

@@ -6,36 +6,16 @@
  * held join never blocks close(). Topics and groups carry a random suffix, so runs never collide.
  */
 import { randomBytes } from 'node:crypto'
-import { createKafkaClients, type KafkaAdmin, type KafkaClientFactory, type KafkaGroupConsumer } from '../../streams/kafka'
-import { brokers, kafkaPortKit } from './kafka-port-kit'
+import type { KafkaGroupConsumer } from '../../streams/kafka'
+import { kafkaPortFixture } from './kafka-port-kit'
 
 jest.setTimeout(120_000)
 
 const run = randomBytes(4).toString('hex')
 const name = (what: string): string => `kjsgc-${run}-${what}`
 
-let kafka: KafkaClientFactory
-let admin: KafkaAdmin
-const createdTopics: string[] = []
-const toClose: Array<{ close (): Promise<void> }> = []
-const { pollUntil } = kafkaPortKit(() => kafka, () => admin)
-
-function track<T extends { close (): Promise<void> }> (client: T): T {
-  toClose.push(client)
-  return client
-}
-
-async function createTopic (topic: string, partitions: number): Promise<string> {
-  await admin.createTopics([{ name: topic, partitions, replicationFactor: 1 }])
-  createdTopics.push(topic)
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const described = await admin.describeTopics([topic]).catch(() => null)
-    if (described !== null && described[0]!.partitions.every((p) => p.leader >= 0)) return topic
-    if (Date.now() > deadline) throw new Error(`topic ${topic} did not appear in the metadata within 10 s`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const port = kafkaPortFixture('kafkajs', `kjsgc-${run}`)
+const { pollUntil, track, createTopic } = port
 
 /** Polls `consumer` in the background until stopped (a member that keeps polling takes part in rebalances). */
 function keepPolling (consumer: KafkaGroupConsumer): { stop (): Promise<void> } {
@@ -44,23 +24,12 @@ function keepPolling (consumer: KafkaGroupConsumer): { stop (): Promise<void> } 
   return { stop: async () => { stopped = true; await loop } }
 }
 
-beforeAll(() => {
-  kafka = createKafkaClients({ brokers, clientId: `kjsgc-${run}` }, 'kafkajs')
-  admin = kafka.createAdmin()
-})
-
-afterAll(async () => {
-  for (const client of toClose.reverse()) await client.close().catch(() => undefined)
-  await admin.deleteTopics(createdTopics).catch(() => undefined)
-  await admin.close()
-})
-
 test('a member that keeps polling sees its partitions revoked (not lost) and its commit in the callback lands', async () => {
   const topic = await createTopic(name('revoke'), 2)
   const groupId = name('revoke-grp')
   const options = { groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 20_000 }
   const events: string[] = []
-  const one = track(kafka.createGroupConsumer(options))
+  const one = track(port.kafka.createGroupConsumer(options))
   let commitInCallback: unknown = 'not called'
   one.subscribe([topic], {
     onPartitionsRevoked: async (tps) => {
@@ -72,14 +41,14 @@ test('a member that keeps polling sees its partitions revoked (not lost) and its
   })
   await pollUntil(one, () => one.assignment().length === 2)
 
-  const two = track(kafka.createGroupConsumer(options))
+  const two = track(port.kafka.createGroupConsumer(options))
   two.subscribe([topic])
   const balanced = (): boolean => one.assignment().length === 1 && two.assignment().length === 1
   await Promise.all([pollUntil(one, balanced, 40_000), pollUntil(two, balanced, 40_000)])
 
   expect(events).toEqual(['assigned:2', 'revoked:2', 'assigned:1'])
   expect(commitInCallback).toBe('ok')
-  expect(await admin.listGroupOffsets(groupId)).toEqual([{ topic, partition: 0, offset: 7n }])
+  expect(await port.admin.listGroupOffsets(groupId)).toEqual([{ topic, partition: 0, offset: 7n }])
   expect(one.groupMetadata().generationId).toBe(two.groupMetadata().generationId)
 })
 
@@ -88,7 +57,7 @@ test('close() while kafkajs waits to rejoin: the held join is given up, the part
   const groupId = name('close-held-grp')
   const options = { groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 30_000 }
   const events: string[] = []
-  const one = track(kafka.createGroupConsumer(options))
+  const one = track(port.kafka.createGroupConsumer(options))
   one.subscribe([topic], {
     onPartitionsRevoked: (tps) => { events.push(`revoked:${tps.length}`) },
     onPartitionsLost: (tps) => { events.push(`lost:${tps.length}`) },
@@ -98,12 +67,12 @@ test('close() while kafkajs waits to rejoin: the held join is given up, the part
 
   // `two` joins while `one` does not poll: `one`'s kafkajs learns of the rebalance from its heartbeat and its
   // rejoin waits for a poll that never comes
-  const two = track(kafka.createGroupConsumer(options))
+  const two = track(port.kafka.createGroupConsumer(options))
   two.subscribe([topic])
   const twoPolling = keepPolling(two)
   try {
     const deadline = Date.now() + 20_000
-    while ((await admin.describeGroups([groupId]))[0]!.state !== 'PreparingRebalance') {
+    while ((await port.admin.describeGroups([groupId]))[0]!.state !== 'PreparingRebalance') {
       if (Date.now() > deadline) throw new Error('the group did not start rebalancing')
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
@@ -116,6 +85,6 @@ test('close() while kafkajs waits to rejoin: the held join is given up, the part
     await twoPolling.stop()
   }
   await pollUntil(two, () => two.assignment().length === 2, 40_000)
-  const [description] = await admin.describeGroups([groupId])
+  const [description] = await port.admin.describeGroups([groupId])
   expect(description!.members.map((m) => m.memberId)).toEqual([two.groupMetadata().memberId])
 })

@@ -10,31 +10,14 @@
  * built by `npm run setup:rdkafka`), like the adapter's conformance suite.
  */
 import { randomBytes } from 'node:crypto'
-import { createKafkaClients, type KafkaAdmin, type KafkaClientFactory, type KafkaGroupConsumer, type PartitionState, type TopicPartition } from '../../streams/kafka'
-import { brokers, kafkaPortKit, text } from './kafka-port-kit'
+import type { KafkaGroupConsumer, PartitionState, TopicPartition } from '../../streams/kafka'
+import { kafkaPortFixture, text } from './kafka-port-kit'
 
 jest.setTimeout(120_000)
 
 const enabled = (process.env.KAFKA_CONFORMANCE_ADAPTERS ?? '').split(',').map((a) => a.trim()).includes('rdkafka')
 const run = randomBytes(4).toString('hex')
 const name = (what: string): string => `rdps-${run}-${what}`
-
-let kafka: KafkaClientFactory
-let admin: KafkaAdmin
-const createdTopics: string[] = []
-const toClose: Array<{ close (): Promise<void> }> = []
-const { pollUntil } = kafkaPortKit(() => kafka, () => admin)
-
-function track<T extends { close (): Promise<void> }> (client: T): T {
-  toClose.push(client)
-  return client
-}
-
-async function createTopic (topic: string, partitions: number): Promise<string> {
-  await admin.createTopics([{ name: topic, partitions, replicationFactor: 1 }])
-  createdTopics.push(topic)
-  return topic
-}
 
 /** The adapter claims nothing more can be read from the partition now. */
 function fullyRead (s: PartitionState): boolean {
@@ -46,25 +29,15 @@ function stateOf (consumer: KafkaGroupConsumer, tp: TopicPartition): PartitionSt
 }
 
 (enabled ? describe : describe.skip)('rdkafka adapter: partition states', () => {
-  beforeAll(() => {
-    kafka = createKafkaClients({ brokers, clientId: `rdps-${run}` }, 'rdkafka')
-    admin = kafka.createAdmin()
-  })
-
-  afterAll(async () => {
-    for (const client of toClose.reverse()) await client.close().catch(() => undefined)
-    if (admin !== undefined) {
-      await admin.deleteTopics(createdTopics).catch(() => undefined)
-      await admin.close()
-    }
-  })
+  const port = kafkaPortFixture('rdkafka', `rdps-${run}`)
+  const { pollUntil, track, createTopic } = port
 
   test('after a pause, new records and a resume, the partition never looks fully read before those records are returned', async () => {
     const topic = await createTopic(name('resume'), 1)
     const tp = { topic, partition: 0 }
-    const producer = track(kafka.createProducer())
+    const producer = track(port.kafka.createProducer())
     await producer.send([0, 1, 2].map((i) => ({ topic, partition: 0, value: Buffer.from(`r${i}`) })))
-    const consumer = track(kafka.createGroupConsumer({ groupId: name('resume-grp'), isolationLevel: 'read_committed', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 }))
+    const consumer = track(port.kafka.createGroupConsumer({ groupId: name('resume-grp'), isolationLevel: 'read_committed', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 }))
     consumer.subscribe([topic])
     const first = await pollUntil(consumer, (r) => r.length >= 3 && fullyRead(stateOf(consumer, tp)))
     expect(first.map((r) => text(r.value))).toEqual(['r0', 'r1', 'r2'])
@@ -94,9 +67,9 @@ function stateOf (consumer: KafkaGroupConsumer, tp: TopicPartition): PartitionSt
   test('after a seek back, the partition is not fully read until the records after the seek came back', async () => {
     const topic = await createTopic(name('seek'), 1)
     const tp = { topic, partition: 0 }
-    const producer = track(kafka.createProducer())
+    const producer = track(port.kafka.createProducer())
     await producer.send([0, 1, 2, 3].map((i) => ({ topic, partition: 0, value: Buffer.from(`s${i}`) })))
-    const consumer = track(kafka.createGroupConsumer({ groupId: name('seek-grp'), isolationLevel: 'read_committed', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 }))
+    const consumer = track(port.kafka.createGroupConsumer({ groupId: name('seek-grp'), isolationLevel: 'read_committed', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 }))
     consumer.subscribe([topic])
     await pollUntil(consumer, (r) => r.length >= 4 && fullyRead(stateOf(consumer, tp)))
     consumer.seek(tp, 1n)
