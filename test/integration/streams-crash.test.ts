@@ -19,30 +19,18 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { kafkaBrokers } from '../support/infra-env'
-import type { KafkaAdapterName } from '../../streams/kafka'
 import {
-  COUNT_STORE, countsByKey, expectedCounts, KafkaKit, readCountStore, StreamsChild, uniqueName, waitUntil, type ChildConfig
+  COUNT_STORE, countsByKey, expectedCounts, KafkaKit, keyedInputs, readCountStore, STREAMS_TEST_CLIENTS, StreamsChildren, uniqueName, waitUntil,
+  type ChildConfig
 } from '../support/streams-test-kit'
 
 jest.setTimeout(180_000)
 
-const CLIENTS = (process.env.STREAMS_TEST_CLIENTS ?? 'platformatic,kafkajs').split(',').map((c) => c.trim()).filter((c) => c !== '') as KafkaAdapterName[]
-
 let kit: KafkaKit
-const children: StreamsChild[] = []
+const children = new StreamsChildren()
 let stateDir: string
 
-function inputs (from: number, n: number, keys: number): Array<{ key: string, value: string }> {
-  return Array.from({ length: n }, (_v, i) => ({ key: `key-${(from + i) % keys}`, value: `value-${from + i}` }))
-}
-
-function start (config: ChildConfig): StreamsChild {
-  const child = new StreamsChild(config)
-  children.push(child)
-  return child
-}
-
-const num = (child: StreamsChild, event: string, field: string): number => Number(child.last(event)?.[field] ?? -1)
+const inputs = (from: number, n: number, keys: number): Array<{ key: string, value: string }> => keyedInputs(from, n, keys, { key: 'key', value: 'value' })
 
 beforeAll(() => {
   kit = new KafkaKit(kafkaBrokers())
@@ -50,12 +38,12 @@ beforeAll(() => {
 })
 
 afterAll(async () => {
-  for (const child of children) await child.stop()
+  await children.stopAll()
   await kit.cleanup()
   rmSync(stateDir, { recursive: true, force: true })
 })
 
-test.each(CLIENTS)('%s: kill -9 mid-transaction: output exactly once, store equals a replay, restore reads only the tail; SIGTERM then restores nothing', async (client) => {
+test.each(STREAMS_TEST_CLIENTS)('%s: kill -9 mid-transaction: output exactly once, store equals a replay, restore reads only the tail; SIGTERM then restores nothing', async (client) => {
   const input = await kit.createTopic(uniqueName('crash-in'), 2)
   const output = await kit.createTopic(uniqueName('crash-out'), 2)
   const applicationId = uniqueName('crash-app')
@@ -79,23 +67,23 @@ test.each(CLIENTS)('%s: kill -9 mid-transaction: output exactly once, store equa
 
   const first = inputs(0, 400, 10)
   await kit.produce(input, first)
-  const one = start(config)
-  await one.waitFor('the first batch committed', (c) => num(c, 'commit', 'processed') === first.length)
+  const one = children.start(config)
+  await one.waitFor('the first batch committed', (c) => c.lastNumber('commit', 'processed') === first.length)
 
   const second = inputs(400, 300, 10)
   await kit.produce(input, second)
   // processed after the last commit, and sent: the broker holds an open transaction of this process
-  await one.waitFor('records of an open transaction', (c) => num(c, 'progress', 'processed') >= first.length + 100 && num(c, 'commit', 'processed') === first.length, 30_000)
+  await one.waitFor('records of an open transaction', (c) => c.lastNumber('progress', 'processed') >= first.length + 100 && c.lastNumber('commit', 'processed') === first.length, 30_000)
   await waitUntil('the open transaction at the broker', async () => await kit.hasOpenTransaction(output), 10_000)
-  const processedBeforeKill = num(one, 'progress', 'processed')
-  const committedBeforeKill = num(one, 'commit', 'processed')
+  const processedBeforeKill = one.lastNumber('progress', 'processed')
+  const committedBeforeKill = one.lastNumber('commit', 'processed')
   one.signal('SIGKILL')
   expect((await one.exited).signal).toBe('SIGKILL')
   expect(committedBeforeKill).toBe(first.length)
   // the dead process left its transaction open: read_committed readers of the output are blocked by it
   expect(await kit.hasOpenTransaction(output)).toBe(true)
 
-  const two = start(config)
+  const two = children.start(config)
   // initTransactions with the same transactional id aborts it right away (the 60 s timeout is far off)
   await waitUntil('the dangling transaction aborted by the restart', async () => !(await kit.hasOpenTransaction(output)) || two.last('commit') !== undefined, 30_000)
   await two.waitFor('RUNNING after the restart', (c) => c.last('state')?.to === 'RUNNING', 60_000)
@@ -110,10 +98,10 @@ test.each(CLIENTS)('%s: kill -9 mid-transaction: output exactly once, store equa
   for (const e of restoreEvents) expect(BigInt(String(e.startOffset))).toBeGreaterThan(0n)
 
   // the restarted app reprocesses the uncommitted second batch
-  await two.waitFor('the second batch committed', (c) => num(c, 'commit', 'processed') === second.length)
+  await two.waitFor('the second batch committed', (c) => c.lastNumber('commit', 'processed') === second.length)
   const third = inputs(700, 100, 10)
   await kit.produce(input, third)
-  await two.waitFor('the third batch committed', (c) => num(c, 'commit', 'processed') === second.length + third.length)
+  await two.waitFor('the third batch committed', (c) => c.lastNumber('commit', 'processed') === second.length + third.length)
   two.signal('SIGTERM')
   expect(await two.exited).toEqual({ code: 0, signal: null })
   expect(two.last('state')?.to).toBe('NOT_RUNNING')
@@ -130,7 +118,7 @@ test.each(CLIENTS)('%s: kill -9 mid-transaction: output exactly once, store equa
   expect(await kit.committedTotal(applicationId)).toBe(all.length)
 
   // after a graceful close the checkpoints are current: the next start restores nothing
-  const three = start(config)
+  const three = children.start(config)
   await three.waitFor('RUNNING after a clean close', (c) => c.last('state')?.to === 'RUNNING', 60_000)
   expect(Number(three.last('state')?.restored)).toBe(0)
   const restores = three.all('restore')
@@ -150,37 +138,37 @@ test('kill -9 after Kafka committed but before the stores wrote: the restart res
   }
   const first = inputs(0, 300, 7)
   await kit.produce(input, first)
-  const one = start(config)
-  await one.waitFor('the first batch committed', (c) => num(c, 'commit', 'processed') === first.length)
+  const one = children.start(config)
+  await one.waitFor('the first batch committed', (c) => c.lastNumber('commit', 'processed') === first.length)
   one.signal('SIGTERM')
   expect(await one.exited).toEqual({ code: 0, signal: null })
 
   // the next run dies inside its first commit that carries records: after commitTransaction, before commitStores
-  const two = start({ ...config, killAfterKafkaCommit: 1 })
+  const two = children.start({ ...config, killAfterKafkaCommit: 1 })
   await two.waitFor('RUNNING', (c) => c.last('state')?.to === 'RUNNING')
   const second = inputs(300, 200, 7)
   await kit.produce(input, second)
   expect((await two.exited).signal).toBe('SIGKILL')
   // what the killed commit carried (normally the whole second batch: it arrives in one fetch)
-  const inKilledCommit = num(two, 'killing', 'processed')
+  const inKilledCommit = two.lastNumber('killing', 'processed')
   expect(inKilledCommit).toBeGreaterThan(0)
   expect(two.last('commit')).toBeUndefined()
   // Kafka has it: the offsets (and output) of those records are committed
   const committedAtKill = await kit.committedTotal(applicationId)
   expect(committedAtKill).toBe(first.length + inKilledCommit)
 
-  const three = start(config)
+  const three = children.start(config)
   await three.waitFor('RUNNING after the crash', (c) => c.last('state')?.to === 'RUNNING')
   // the stores still had the first batch's checkpoint: exactly the killed commit's changelog records are the tail
   expect(Number(three.last('state')?.restored)).toBe(inKilledCommit)
   const third = inputs(500, 70, 7)
   await kit.produce(input, third)
   const leftOver = first.length + second.length - committedAtKill
-  await three.waitFor('the rest committed', (c) => num(c, 'commit', 'processed') === leftOver + third.length)
+  await three.waitFor('the rest committed', (c) => c.lastNumber('commit', 'processed') === leftOver + third.length)
   three.signal('SIGTERM')
   expect(await three.exited).toEqual({ code: 0, signal: null })
   // nothing the killed commit covered was processed again
-  expect(num(three, 'progress', 'processed')).toBe(leftOver + third.length)
+  expect(three.lastNumber('progress', 'processed')).toBe(leftOver + third.length)
 
   const all = [...first, ...second, ...third]
   const expected = expectedCounts(all)

@@ -11,51 +11,36 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { kafkaBrokers } from '../support/infra-env'
-import type { KafkaAdapterName } from '../../streams/kafka'
 import {
-  COUNT_STORE, countsByKey, expectedCounts, KafkaKit, sleep, StreamsChild, uniqueName, waitUntil, type ChildConfig
+  COUNT_STORE, countsByKey, expectedCounts, KafkaKit, keyedInputs, sleep, STREAMS_TEST_CLIENTS, StreamsChild, StreamsChildren, uniqueName,
+  waitUntil, type ChildConfig
 } from '../support/streams-test-kit'
 
 jest.setTimeout(180_000)
 
-const CLIENTS = (process.env.STREAMS_TEST_CLIENTS ?? 'platformatic,kafkajs').split(',').map((c) => c.trim()).filter((c) => c !== '') as KafkaAdapterName[]
-
 const PARTITIONS = 4
 let kit: KafkaKit
-const children: StreamsChild[] = []
+const children = new StreamsChildren()
 const dirs: string[] = []
 
-function inputs (from: number, n: number, keys: number): Array<{ key: string, value: string }> {
-  return Array.from({ length: n }, (_v, i) => ({ key: `user-${(from + i) % keys}`, value: `event-${from + i}` }))
-}
-
-function start (config: ChildConfig): StreamsChild {
-  const child = new StreamsChild(config)
-  children.push(child)
-  return child
-}
+const inputs = (from: number, n: number, keys: number): Array<{ key: string, value: string }> => keyedInputs(from, n, keys, { key: 'user', value: 'event' })
 
 function owned (child: StreamsChild): string[] {
   const assigned = child.last('rebalance')
   return assigned?.phase === 'assigned' ? assigned.partitions as string[] : []
 }
 
-const num = (child: StreamsChild, event: string, field: string): number => Number(child.last(event)?.[field] ?? -1)
-
 beforeAll(() => {
   kit = new KafkaKit(kafkaBrokers())
 })
 
 afterAll(async () => {
-  for (const child of children) {
-    try { child.signal('SIGCONT') } catch {}
-    await child.stop()
-  }
+  await children.stopAll()
   await kit.cleanup()
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
 
-test.each(CLIENTS)('%s: two instances share the partitions; a frozen zombie is fenced and leaves no duplicate', async (client) => {
+test.each(STREAMS_TEST_CLIENTS)('%s: two instances share the partitions; a frozen zombie is fenced and leaves no duplicate', async (client) => {
   const input = await kit.createTopic(uniqueName('rb-in'), PARTITIONS)
   const output = await kit.createTopic(uniqueName('rb-out'), PARTITIONS)
   const applicationId = uniqueName('rb-app')
@@ -78,9 +63,9 @@ test.each(CLIENTS)('%s: two instances share the partitions; a frozen zombie is f
     }
   }
 
-  const a = start(config('a'))
+  const a = children.start(config('a'))
   await a.waitFor('instance A running', (c) => c.last('state')?.to === 'RUNNING')
-  const b = start(config('b'))
+  const b = children.start(config('b'))
   await waitUntil('both instances own partitions', () => owned(a).length > 0 && owned(b).length > 0 && owned(a).length + owned(b).length === PARTITIONS &&
     a.last('state')?.to === 'RUNNING' && b.last('state')?.to === 'RUNNING', 60_000)
   expect(new Set([...owned(a), ...owned(b)]).size).toBe(PARTITIONS)
@@ -89,16 +74,16 @@ test.each(CLIENTS)('%s: two instances share the partitions; a frozen zombie is f
   await kit.produce(input, first)
   await waitUntil('the first batch committed', async () => (await kit.committedTotal(applicationId)) === first.length, 60_000)
   // the broker can show the commit before the child's own commit event reached us over its stdout
-  await waitUntil('both instances reported their commits', () => num(a, 'commit', 'processed') + num(b, 'commit', 'processed') === first.length, 30_000)
-  expect(num(a, 'commit', 'processed')).toBeGreaterThan(0)
-  expect(num(b, 'commit', 'processed')).toBeGreaterThan(0)
-  expect(num(a, 'commit', 'processed') + num(b, 'commit', 'processed')).toBe(first.length)
+  await waitUntil('both instances reported their commits', () => a.lastNumber('commit', 'processed') + b.lastNumber('commit', 'processed') === first.length, 30_000)
+  expect(a.lastNumber('commit', 'processed')).toBeGreaterThan(0)
+  expect(b.lastNumber('commit', 'processed')).toBeGreaterThan(0)
+  expect(a.lastNumber('commit', 'processed') + b.lastNumber('commit', 'processed')).toBe(first.length)
 
   // freeze A while it holds processed records in an open transaction
-  const aCommitted = num(a, 'commit', 'processed')
+  const aCommitted = a.lastNumber('commit', 'processed')
   const second = inputs(800, 800, 40)
   await kit.produce(input, second)
-  await a.waitFor('A processing uncommitted records', (c) => num(c, 'progress', 'processed') > aCommitted && num(c, 'commit', 'processed') === aCommitted, 30_000)
+  await a.waitFor('A processing uncommitted records', (c) => c.lastNumber('progress', 'processed') > aCommitted && c.lastNumber('commit', 'processed') === aCommitted, 30_000)
   a.signal('SIGSTOP')
   const aPartitions = owned(a)
   // past the session timeout the group gives A's partitions to B, which restores them and reprocesses A's records

@@ -17,6 +17,14 @@ import {
 
 export const COUNT_STORE = 'counts'
 
+/** The adapters the child-process tests run once each with: STREAMS_TEST_CLIENTS (comma list), default platformatic,kafkajs. */
+export const STREAMS_TEST_CLIENTS = (process.env.STREAMS_TEST_CLIENTS ?? 'platformatic,kafkajs').split(',').map((c) => c.trim()).filter((c) => c !== '') as KafkaAdapterName[]
+
+/** `n` input records numbered from `from` on, over `keys` distinct keys: `${prefix.key}-${i % keys}` → `${prefix.value}-${i}`. */
+export function keyedInputs (from: number, n: number, keys: number, prefix: { key: string, value: string }): Array<{ key: string, value: string }> {
+  return Array.from({ length: n }, (_v, i) => ({ key: `${prefix.key}-${(from + i) % keys}`, value: `${prefix.value}-${from + i}` }))
+}
+
 /** input (String key, String value) → count per key in store "counts" → output (String key, Int64 count) */
 export function countTopology (input: string, output: string): Topology {
   const builder = new StreamsBuilder()
@@ -232,6 +240,11 @@ export class StreamsChild {
     }, timeoutMs)
   }
 
+  /** a number field of the newest `event`, -1 when there is none yet */
+  lastNumber (event: string, field: string): number {
+    return Number(this.last(event)?.[field] ?? -1)
+  }
+
   signal (signal: NodeJS.Signals): void {
     this.process.kill(signal)
   }
@@ -241,5 +254,24 @@ export class StreamsChild {
     if (this.process.exitCode !== null || this.process.signalCode !== null) return
     this.process.kill('SIGKILL')
     await this.exited
+  }
+}
+
+/** The children a test file starts; stopAll() (its afterAll) kills those still running, thawing a frozen one first. */
+export class StreamsChildren {
+  private readonly started: StreamsChild[] = []
+
+  start (config: ChildConfig): StreamsChild {
+    const child = new StreamsChild(config)
+    this.started.push(child)
+    return child
+  }
+
+  async stopAll (): Promise<void> {
+    for (const child of this.started) {
+      // a test may leave a child SIGSTOPped (a zombie); the signal fails only for one that already exited
+      try { child.signal('SIGCONT') } catch {}
+      await child.stop()
+    }
   }
 }
