@@ -1,6 +1,7 @@
 /**
  * streams/kafka/visible-topics.ts: createTopics returns once the new topics are listed with a leader for every
  * partition, so the next describeTopics or produce never meets "unknown topic"; existing topics cost no waiting.
+ * deleteTopics returns once the deleted topics are no longer listed.
  */
 import { withVisibleNewTopics } from '../../streams/kafka/visible-topics'
 import type { CreateTopicResult, KafkaAdmin, NewTopic, TopicDescription } from '../../streams/kafka'
@@ -62,4 +63,22 @@ test('a topic that never shows up ends in DEVTRIP_TIMEOUT naming it, with canRet
   const admin = withVisibleNewTopics(laggingAdmin(1_000_000), 100)
   await expect(admin.createTopics([{ name: 'ghost', partitions: 1, replicationFactor: 1 }]))
     .rejects.toMatchObject({ code: 'DEVTRIP_TIMEOUT', canRetry: true, message: expect.stringContaining('ghost') })
+})
+
+test('deleteTopics returns once no deleted topic is listed any more; a deletion that never shows is a DEVTRIP_TIMEOUT', async () => {
+  const listed = new Set(['gone-soon', 'kept'])
+  let lists = 0
+  const inner = {
+    ...laggingAdmin(0),
+    // the deleted topic stays listed for three more listTopics answers
+    deleteTopics: async () => { lists = 0 },
+    listTopics: async () => { if (++lists > 3) listed.delete('gone-soon'); return [...listed].sort() }
+  }
+  const admin = withVisibleNewTopics(inner, 5000)
+  await admin.deleteTopics(['gone-soon'])
+  expect(lists).toBe(4)
+  expect(await admin.listTopics()).toEqual(['kept'])
+
+  const stuck = withVisibleNewTopics({ ...inner, listTopics: async () => ['stuck'] }, 100)
+  await expect(stuck.deleteTopics(['stuck'])).rejects.toMatchObject({ code: 'DEVTRIP_TIMEOUT', canRetry: true, message: expect.stringContaining('stuck') })
 })
