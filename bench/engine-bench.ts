@@ -52,8 +52,11 @@ export function resolveEngineBenchOptions (input: EngineBenchOptionsInput = {}):
 /** What the benchmark needs from its caller. */
 export interface EngineBenchEnv {
   readonly brokers: readonly string[]
-  /** the Kafka client adapter the engine runs on (default platformatic) */
-  readonly client?: KafkaAdapterName
+  /**
+   * the Kafka client adapters the engine runs on (default [platformatic]); with several, each run measures every
+   * one of them in turn (the order rotating from run to run), so they are compared side by side in one run
+   */
+  readonly clients?: readonly KafkaAdapterName[]
   /** java and the Kafka classpath; required when options.ceiling */
   readonly tools: KafkaToolsEnv | null
   /** the broker's Kafka version, for the report */
@@ -64,6 +67,8 @@ export interface EngineBenchEnv {
 
 export interface EngineBenchRun {
   readonly run: number
+  readonly client: KafkaAdapterName
+  /** the ceiling measured at the start of this run (shared by its clients) */
   readonly ceiling: CeilingResult | null
   readonly engine: EngineRunResult
   /** engine.eventsPerSec / ceiling.eventsPerSec of this run */
@@ -86,8 +91,27 @@ export interface MachineInfo {
   readonly kafka: string | null
 }
 
+/** One client's figures: medians over its runs. */
+export interface EngineBenchClientSummary {
+  readonly client: KafkaAdapterName
+  readonly eventsPerSec: number
+  /** the latency phase's input rate this client ran at */
+  readonly latencyRate: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly maxMs: number
+  /** eventsPerSec / the median ceiling */
+  readonly ratio: number | null
+  /** eventsPerSec / the first client's eventsPerSec */
+  readonly relativeToFirst: number
+  /** median commits per run (both phases) */
+  readonly commits: number
+  /** output records read back and checked, summed over the runs */
+  readonly outputRecordsVerified: number
+}
+
 export interface EngineBenchReport {
-  /** medians over the runs */
+  /** medians over the runs (of the first client when several were measured; every client in `clients`) */
   readonly eventsPerSec: number
   readonly p50Ms: number
   readonly p99Ms: number
@@ -96,11 +120,14 @@ export interface EngineBenchReport {
   readonly ceilingEventsPerSec: number | null
   /** eventsPerSec / ceilingEventsPerSec */
   readonly ratio: number | null
+  readonly clients: readonly EngineBenchClientSummary[]
   readonly runs: readonly EngineBenchRun[]
   readonly config: EngineBenchOptions & {
     readonly brokers: readonly string[]
+    /** the first of `clients` */
     readonly client: KafkaAdapterName
-    /** the latency-phase rate actually used */
+    readonly clients: readonly KafkaAdapterName[]
+    /** the latency-phase rate actually used (the first client's; each client's is in `clients`) */
     readonly latencyRate: number
     readonly processingGuarantee: 'exactly-once'
     readonly topology: string
@@ -142,6 +169,8 @@ const METHOD = {
   ceiling: 'ProducerPerformance (acks=all, --throughput -1, same record count and value size), then ConsumerPerformance reading them ' +
     'back; ceiling = min(producer records/s, consumer fetch.nMsg.sec)',
   aggregation: 'runs alternate ceiling, engine; figures are medians over runs; ratio = median engine events/s / median ceiling events/s',
+  clients: 'with several Kafka clients, each run measures the ceiling, then every client in turn, the order rotating by one from run to ' +
+    'run; each client\'s latency phase runs at half its own first throughput (unless --rate), i.e. at the same relative load',
   check: 'after each engine run the output is read back read_committed: exactly one output per input, every key counting 1..n'
 }
 
@@ -151,11 +180,15 @@ export async function runEngineBench (options: EngineBenchOptions, env: EngineBe
     throw new DevtripError('DEVTRIP_INVALID_OPTIONS', 'the ceiling needs java and the Kafka classpath (EngineBenchEnv.tools)')
   }
   const machine = machineInfo(env)
-  let latencyRate = options.rate
-  const chooseRate = (measured: number): number => {
-    // one rate for every run (the first run's half throughput, unless --rate), so the runs' latencies are comparable
-    if (latencyRate === null) latencyRate = Math.max(1, Math.round(measured / 2))
-    return latencyRate
+  const clients = env.clients !== undefined && env.clients.length > 0 ? [...env.clients] : ['platformatic' as const]
+  if (new Set(clients).size !== clients.length) throw new DevtripError('DEVTRIP_INVALID_OPTIONS', `each Kafka client may be measured once per run, got ${clients.join(', ')}`)
+  // one rate per client for all its runs (its first run's half throughput, unless --rate), so its runs' latencies
+  // are comparable, and every client runs its latency phase at the same relative load
+  const latencyRates = new Map<KafkaAdapterName, number>()
+  const rateFor = (client: KafkaAdapterName) => (measured: number): number => {
+    const rate = options.rate ?? latencyRates.get(client) ?? Math.max(1, Math.round(measured / 2))
+    latencyRates.set(client, rate)
+    return rate
   }
   const runs: EngineBenchRun[] = []
   for (let run = 1; run <= options.runs; run++) {
@@ -167,33 +200,57 @@ export async function runEngineBench (options: EngineBenchOptions, env: EngineBe
         tools: env.tools as KafkaToolsEnv, onProgress: (line) => { say(`run ${run}/${options.runs}: ${line}`) }
       })
     }
-    say(`run ${run}/${options.runs}: engine`)
-    const engine = await runEngineOnce({
-      brokers: env.brokers, client: env.client ?? 'platformatic', events: options.events, keys: options.keys, recordSize: options.recordSize, partitions: options.partitions,
-      commitIntervalMs: options.commitIntervalMs, durationSec: options.durationSec, chooseRate, profileDir: options.profileDir,
-      label: `run ${run}/${options.runs}`, onProgress: say
-    })
-    runs.push({ run, ceiling, engine, ratio: ceiling === null ? null : engine.eventsPerSec / ceiling.eventsPerSec })
+    const shift = (run - 1) % clients.length
+    for (const client of [...clients.slice(shift), ...clients.slice(0, shift)]) {
+      const label = clients.length === 1 ? `run ${run}/${options.runs}` : `run ${run}/${options.runs} ${client}`
+      say(`${label}: engine`)
+      const engine = await runEngineOnce({
+        brokers: env.brokers, client, events: options.events, keys: options.keys, recordSize: options.recordSize, partitions: options.partitions,
+        commitIntervalMs: options.commitIntervalMs, durationSec: options.durationSec, chooseRate: rateFor(client), profileDir: options.profileDir,
+        label, onProgress: say
+      })
+      runs.push({ run, client, ceiling, engine, ratio: ceiling === null ? null : engine.eventsPerSec / ceiling.eventsPerSec })
+    }
   }
-  const eventsPerSec = medianOrNull(runs.map((r) => r.engine.eventsPerSec)) as number
-  const ceilingEventsPerSec = medianOrNull(runs.map((r) => r.ceiling?.eventsPerSec))
+  const ceilingEventsPerSec = medianOrNull(runs.filter((r) => r.client === clients[0]).map((r) => r.ceiling?.eventsPerSec))
+  const summaries = clients.map((client) => summarizeClient(client, runs.filter((r) => r.client === client), latencyRates.get(client) as number, ceilingEventsPerSec))
+  const first = summaries[0] as EngineBenchClientSummary
+  const clientSummaries = summaries.map((c) => ({ ...c, relativeToFirst: round(c.eventsPerSec / first.eventsPerSec, 3) }))
   return {
-    eventsPerSec: round(eventsPerSec, 0),
-    p50Ms: round(medianOrNull(runs.map((r) => r.engine.latency.latency.p50Ms)) as number, 2),
-    p99Ms: round(medianOrNull(runs.map((r) => r.engine.latency.latency.p99Ms)) as number, 2),
-    maxMs: round(Math.max(...runs.map((r) => r.engine.latency.latency.maxMs)), 2),
+    eventsPerSec: first.eventsPerSec,
+    p50Ms: first.p50Ms,
+    p99Ms: first.p99Ms,
+    maxMs: first.maxMs,
     ceilingEventsPerSec: ceilingEventsPerSec === null ? null : round(ceilingEventsPerSec, 0),
-    ratio: ceilingEventsPerSec === null ? null : round(eventsPerSec / ceilingEventsPerSec, 3),
+    ratio: first.ratio,
+    clients: clientSummaries,
     runs,
     config: {
       ...options,
       brokers: env.brokers,
-      client: env.client ?? 'platformatic',
-      latencyRate: latencyRate as number,
+      client: clients[0] as KafkaAdapterName,
+      clients,
+      latencyRate: first.latencyRate,
       processingGuarantee: 'exactly-once',
       topology: 'stream(input, String/Json) → groupByKey → count(persistent RocksDB store, change-logged) → toStream → to(output, String/Int64)',
       method: METHOD
     },
     machine: { ...machine, loadAverageAtEnd: loadavg().map((l) => round(l, 2)) }
+  }
+}
+
+function summarizeClient (client: KafkaAdapterName, runs: readonly EngineBenchRun[], latencyRate: number, ceilingEventsPerSec: number | null): EngineBenchClientSummary {
+  const eventsPerSec = medianOrNull(runs.map((r) => r.engine.eventsPerSec)) as number
+  return {
+    client,
+    eventsPerSec: round(eventsPerSec, 0),
+    latencyRate,
+    p50Ms: round(medianOrNull(runs.map((r) => r.engine.latency.latency.p50Ms)) as number, 2),
+    p99Ms: round(medianOrNull(runs.map((r) => r.engine.latency.latency.p99Ms)) as number, 2),
+    maxMs: round(Math.max(...runs.map((r) => r.engine.latency.latency.maxMs)), 2),
+    ratio: ceilingEventsPerSec === null ? null : round(eventsPerSec / ceilingEventsPerSec, 3),
+    relativeToFirst: 1,
+    commits: medianOrNull(runs.map((r) => r.engine.commits)) as number,
+    outputRecordsVerified: runs.reduce((n, r) => n + r.engine.outputRecordsVerified, 0)
   }
 }

@@ -83,6 +83,20 @@ export function resolveKafkaClient (option?: string): KafkaAdapterName {
   return value as KafkaAdapterName
 }
 
+/**
+ * Several Kafka client adapters, comma-separated (`bench engine --client platformatic,kafkajs,rdkafka`); a single
+ * name, $KAFKA_CLIENT or the default otherwise. A name twice is a usage error.
+ */
+export function resolveKafkaClients (option?: string): KafkaAdapterName[] {
+  const names = (lookupPlain(KAFKA_CLIENT_ENV, option) ?? DEFAULT_KAFKA_ADAPTER).split(',').map((n) => n.trim()).filter((n) => n !== '')
+  const clients = names.map((n) => resolveKafkaClient(n))
+  const twice = clients.find((c, i) => clients.indexOf(c) !== i)
+  if (twice !== undefined || clients.length === 0) {
+    throw new CliError(`--client lists ${JSON.stringify(option ?? '')}: name each Kafka client once`, `e.g. --client ${KAFKA_ADAPTERS.join(',')}`, EXIT_USAGE)
+  }
+  return clients
+}
+
 function lookupPlain (key: string, option: string | undefined): string | undefined {
   if (option !== undefined && option.trim() !== '') return option.trim()
   const env = process.env[key]?.trim()

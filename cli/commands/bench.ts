@@ -11,7 +11,8 @@ import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { isDevtripError } from '../../events/errors'
 import { resolveEngineBenchOptions, runEngineBench, type EngineBenchOptionsInput, type EngineBenchReport } from '../../bench/engine-bench'
-import { kafkaClientOption, resolveBrokers, resolveKafkaClient } from '../connection'
+import { KAFKA_ADAPTERS } from '../../streams/kafka'
+import { resolveBrokers, resolveKafkaClients } from '../connection'
 import { ensureKafkaJars, javaExecutable, KAFKA_VERSION, kafkaClasspath, kafkaLog4jConfig } from '../infra'
 import { numberFlag } from '../flags'
 import { CliError, EXIT_USAGE, printJson, printLine, printTable } from '../output'
@@ -81,8 +82,10 @@ function engineOptions (flags: EngineFlags): EngineBenchOptionsInput {
 const fmt = (n: number | null, digits = 0): string => (n === null ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }))
 
 function printReport (report: EngineBenchReport): void {
+  const several = report.clients.length > 1
   printTable(report.runs.map((r) => ({
     RUN: r.run,
+    CLIENT: r.client,
     'CEILING/S': fmt(r.ceiling?.eventsPerSec ?? null),
     'PRODUCER/S': fmt(r.ceiling?.producer.recordsPerSec ?? null),
     'CONSUMER/S': fmt(r.ceiling?.consumer.fetchRecordsPerSec ?? null),
@@ -93,10 +96,25 @@ function printReport (report: EngineBenchReport): void {
     'P99-MS': fmt(r.engine.latency.latency.p99Ms, 1),
     'MAX-MS': fmt(r.engine.latency.latency.maxMs, 1),
     COMMITS: r.engine.commits
-  })), ['RUN', 'CEILING/S', 'PRODUCER/S', 'CONSUMER/S', 'ENGINE/S', 'RATIO', 'RATE/S', 'P50-MS', 'P99-MS', 'MAX-MS', 'COMMITS'])
+  })), ['RUN', ...(several ? ['CLIENT'] : []), 'CEILING/S', 'PRODUCER/S', 'CONSUMER/S', 'ENGINE/S', 'RATIO', 'RATE/S', 'P50-MS', 'P99-MS', 'MAX-MS', 'COMMITS'])
   printLine('')
-  printLine(`median: ${fmt(report.eventsPerSec)} events/s (ceiling ${fmt(report.ceilingEventsPerSec)}/s, ratio ${fmt(report.ratio, 3)}); ` +
-    `latency at ${fmt(report.config.latencyRate)} events/s: p50 ${fmt(report.p50Ms, 1)} ms, p99 ${fmt(report.p99Ms, 1)} ms, max ${fmt(report.maxMs, 1)} ms`)
+  if (several) {
+    printTable(report.clients.map((c) => ({
+      CLIENT: c.client,
+      'EVENTS/S': fmt(c.eventsPerSec),
+      'VS-FIRST': fmt(c.relativeToFirst, 3),
+      RATIO: fmt(c.ratio, 3),
+      'RATE/S': fmt(c.latencyRate),
+      'P50-MS': fmt(c.p50Ms, 1),
+      'P99-MS': fmt(c.p99Ms, 1),
+      'MAX-MS': fmt(c.maxMs, 1),
+      VERIFIED: fmt(c.outputRecordsVerified)
+    })), ['CLIENT', 'EVENTS/S', 'VS-FIRST', 'RATIO', 'RATE/S', 'P50-MS', 'P99-MS', 'MAX-MS', 'VERIFIED'])
+    printLine(`medians per client over ${report.config.runs} run(s)${report.ceilingEventsPerSec === null ? '' : `; ceiling ${fmt(report.ceilingEventsPerSec)}/s`}`)
+  } else {
+    printLine(`median: ${fmt(report.eventsPerSec)} events/s (ceiling ${fmt(report.ceilingEventsPerSec)}/s, ratio ${fmt(report.ratio, 3)}); ` +
+      `latency at ${fmt(report.config.latencyRate)} events/s: p50 ${fmt(report.p50Ms, 1)} ms, p99 ${fmt(report.p99Ms, 1)} ms, max ${fmt(report.maxMs, 1)} ms`)
+  }
   const m = report.machine
   printLine(`machine: ${m.cpus} × ${m.cpuModel}, ${fmt(m.totalMemoryBytes / 2 ** 30, 1)} GiB, node ${m.node}, ${m.platform} ${m.kernel}, Kafka ${m.kafka ?? '?'}, ${m.java ?? 'java ?'}; ` +
     `load average ${m.loadAverageAtStart.join('/')} at the start, ${m.loadAverageAtEnd?.join('/') ?? '?'} at the end`)
@@ -105,7 +123,7 @@ function printReport (report: EngineBenchReport): void {
     if (profile === null) continue
     const s = profile.summary
     printLine('')
-    printLine(`profile of run ${r.run}: ${profile.file} (busy ${fmt(s.busyMs / 1000, 1)} s of ${fmt(s.sampledMs / 1000, 1)} s sampled)`)
+    printLine(`profile of run ${r.run}${several ? ` (${r.client})` : ''}: ${profile.file} (busy ${fmt(s.busyMs / 1000, 1)} s of ${fmt(s.sampledMs / 1000, 1)} s sampled)`)
     printLine(`  by area: ${s.byArea.slice(0, 8).map((a) => `${a.area} ${fmt(a.percent, 1)}%`).join(', ')}`)
     printLine(`  hottest (self): ${s.topSelf.slice(0, 8).map((f) => `${f.function} ${f.location === '' ? '' : `(${f.location}) `}${fmt(f.selfPercent, 1)}%`).join(', ')}`)
   }
@@ -127,7 +145,7 @@ async function benchEngine (flags: EngineFlags): Promise<void> {
     tools = { java: javaExecutable(), classpath: kafkaClasspath(), log4jConfig: kafkaLog4jConfig() }
   }
   if (options.profileDir !== null) mkdirSync(options.profileDir, { recursive: true })
-  const report = await runEngineBench(options, { brokers, client: resolveKafkaClient(flags.client), tools, kafkaVersion: KAFKA_VERSION, onProgress: progress })
+  const report = await runEngineBench(options, { brokers, clients: resolveKafkaClients(flags.client), tools, kafkaVersion: KAFKA_VERSION, onProgress: progress })
   if (flags.json === true) printJson(report)
   else printReport(report)
 }
@@ -148,7 +166,8 @@ export function register (program: Command): void {
     .option('--no-ceiling', 'skip Kafka\'s perf tools (no ceiling, no ratio)')
     .option('--profile <dir>', 'write a V8 CPU profile (node --cpu-prof) of each engine run\'s process into <dir> and summarize it')
     .option('--brokers <list>', 'Kafka bootstrap brokers (default: KAFKA_BROKERS or the infra env file)')
-    .addOption(kafkaClientOption())
+    .option('--client <names>', `Kafka client adapter(s), comma-separated: ${KAFKA_ADAPTERS.join(' | ')}; with several, every run measures each ` +
+      'of them in turn, side by side (default: $KAFKA_CLIENT, else platformatic)')
     .option('--json', 'one JSON document on stdout')
     .action(async (flags: EngineFlags) => { await benchEngine(flags) })
   registerBenchAll(bench, { cacheDir, projectRoot })

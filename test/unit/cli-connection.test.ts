@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { KAFKA_CLIENT_ENV, resolveBrokers, resolveKafkaClient, resolveRedisUrl } from '../../cli/connection'
+import { KAFKA_CLIENT_ENV, resolveBrokers, resolveKafkaClient, resolveKafkaClients, resolveRedisUrl } from '../../cli/connection'
 import { buildProgram } from '../../cli/main'
 import { CliError } from '../../cli/output'
 
@@ -71,6 +71,16 @@ test('the Kafka client: --client, else $KAFKA_CLIENT, else platformatic; an unkn
   expect((error as CliError).message).toMatch(/unknown Kafka client "franz-go"/)
   expect((error as CliError).hint).toMatch(/platformatic, kafkajs, rdkafka/)
   expect((error as CliError).exitCode).toBe(2)
+})
+
+test('several Kafka clients (bench engine): a comma list in order, each resolved like one; a name twice or an unknown one is a usage error', () => {
+  delete process.env[KAFKA_CLIENT_ENV]
+  expect(resolveKafkaClients()).toEqual(['platformatic'])
+  expect(resolveKafkaClients('kafkajs, platformatic,rdkafka')).toEqual(['kafkajs', 'platformatic', 'rdkafka'])
+  process.env[KAFKA_CLIENT_ENV] = 'rdkafka,kafkajs'
+  expect(resolveKafkaClients()).toEqual(['rdkafka', 'kafkajs'])
+  expect(() => resolveKafkaClients('kafkajs,kafkajs')).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/name each Kafka client once/) }))
+  expect(() => resolveKafkaClients('kafkajs,franz-go')).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/unknown Kafka client "franz-go"/) }))
 })
 
 test('every command that takes --brokers also takes --client', () => {
