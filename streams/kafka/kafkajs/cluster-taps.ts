@@ -7,9 +7,13 @@
  *   - every JoinGroup kafkajs is about to send: `beforeJoin` may hold it (the returned promise) until the runtime
  *     was told about the partitions this member gives up — kafkajs has no hook of its own for that, and the
  *     JoinGroup request is the one point every rejoin of kafkajs goes through (group-consumer.ts).
+ *   - each Fetch response's read_committed filtering: the records of aborted transactions are dropped here, with
+ *     the rule of aborted-transactions.ts, and the response goes on with an empty aborted-transaction list, so
+ *     kafkajs's own filter (wrong when transactions end in another order than they began) has nothing to do.
  * Done by wrapping the `fetch` and `joinGroup` methods of every Broker object the cluster hands out; the Cluster
  * belongs to this one consumer, so nothing else is affected.
  */
+import { filterAbortedTransactions } from './aborted-transactions'
 import type { FetchResponse, InternalBroker, InternalCluster } from './library'
 
 export interface ClusterTapListener {
@@ -30,7 +34,7 @@ export function tapCluster (cluster: InternalCluster, listener: ClusterTapListen
     const fetch = broker.fetch.bind(broker)
     const joinGroup = broker.joinGroup.bind(broker)
     broker.fetch = async (request) => {
-      const response = await fetch(request)
+      const response = withoutAbortedRecords(await fetch(request))
       listener.onFetched(response)
       return response
     }
@@ -46,4 +50,17 @@ export function tapCluster (cluster: InternalCluster, listener: ClusterTapListen
   const findGroupCoordinator = cluster.findGroupCoordinator.bind(cluster)
   cluster.findBroker = async (request) => tapBroker(await findBroker(request))
   cluster.findGroupCoordinator = async (request) => tapBroker(await findGroupCoordinator(request))
+}
+
+/** The response with every partition's aborted records removed and its aborted-transaction list emptied. */
+function withoutAbortedRecords (response: FetchResponse): FetchResponse {
+  return {
+    ...response,
+    responses: response.responses.map((t) => ({
+      ...t,
+      partitions: t.partitions.map((p) => (p.abortedTransactions === undefined || p.abortedTransactions === null || p.abortedTransactions.length === 0)
+        ? p
+        : { ...p, messages: filterAbortedTransactions({ messages: p.messages, abortedTransactions: p.abortedTransactions }), abortedTransactions: [] })
+    }))
+  }
 }

@@ -1,21 +1,17 @@
 /**
  * From one partition of a Fetch response to the port's records, the next position and the watermarks.
  *
- * Under read_committed, records of aborted transactions are dropped with kafkajs's own filter, which applies the
- * Java consumer's rule (the response's aborted-transaction list, ended by each producer's ABORT marker); control
+ * Under read_committed, records of aborted transactions are dropped by aborted-transactions.ts (the Java consumer's
+ * rule; kafkajs's own filter gets it wrong when transactions end in another order than they began); control
  * records never reach the caller. The next position is the end of the last record BATCH returned (first offset +
  * last offset delta + 1), not the last record: a batch can end in a control record or in records compaction
  * removed, and a position left before them would fetch the same batch forever.
  */
 import type { PartitionTable } from '../common/partition-table'
 import type { ConsumedRecord, RecordHeader } from '../port'
+import { filterAbortedTransactions } from './aborted-transactions'
 import type { InternalMessage } from './library'
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const filterAbortedMessages = require('kafkajs/src/consumer/filterAbortedMessages') as (input: {
-  messages: readonly InternalMessage[]
-  abortedTransactions: ReadonlyArray<{ producerId: string, firstOffset: string }>
-}) => InternalMessage[]
 
 /** The offset after the last record batch among `messages` (null when there are none). */
 export function endOfBatches (messages: readonly InternalMessage[]): bigint | null {
@@ -30,10 +26,9 @@ export function endOfBatches (messages: readonly InternalMessage[]): bigint | nu
 
 export function collectRecords (topic: string, partition: number, messages: readonly InternalMessage[], fetchOffset: bigint,
   abortedTransactions: ReadonlyArray<{ producerId: string, firstOffset: string }>, readCommitted: boolean): { records: ConsumedRecord[], nextOffset: bigint } {
+  const visible = readCommitted ? filterAbortedTransactions({ messages, abortedTransactions }) : messages
   // a fetch may return a whole batch that starts before the requested offset
-  const within = messages.filter((m) => BigInt(m.offset) >= fetchOffset)
-  const visible = readCommitted ? filterAbortedMessages({ messages: within, abortedTransactions }) : within
-  const records = visible.filter((m) => m.isControlRecord !== true).map((m) => toConsumedRecord(topic, partition, m))
+  const records = visible.filter((m) => m.isControlRecord !== true && BigInt(m.offset) >= fetchOffset).map((m) => toConsumedRecord(topic, partition, m))
   const end = endOfBatches(messages)
   return { records, nextOffset: end !== null && end > fetchOffset ? end : fetchOffset }
 }
