@@ -11,8 +11,8 @@
  * firstOffset and moves at most one entry per record, so with two aborted transactions ending in the other order
  * (B began after A but aborted first) it shows A's records and hides records B's producer committed later. The
  * kafkajs chaos run met it: a poison record dead-lettered in an aborted transaction was counted as a dead letter.
- * The assigned consumer filters with this function (fetch-records.ts); the group consumer's fetch responses are
- * filtered with it before kafkajs's Batch sees them (cluster-taps.ts).
+ * The assigned consumer filters with it (fetch-records.ts); in the group consumer's fetch responses the aborted
+ * records are marked before kafkajs's Batch sees them (cluster-taps.ts, hideAbortedRecords).
  *
  * Control-batch record layout (key): [version: int16 = 0][type: int16, 0 = ABORT, 1 = COMMIT].
  */
@@ -36,19 +36,19 @@ function isAbortMarker (message: FilterableMessage): boolean {
 }
 
 /**
- * The records not in an aborted transaction, in order; control records are kept (the callers drop them, and
- * kafkajs needs them to move its offsets past the markers).
+ * For each record, whether it belongs to an aborted transaction (control records never do: an ABORT marker is what
+ * ends one).
  */
-export function filterAbortedTransactions<M extends FilterableMessage> ({ messages, abortedTransactions }: { messages: readonly M[], abortedTransactions?: readonly AbortedTransaction[] | null }): M[] {
-  if (abortedTransactions === undefined || abortedTransactions === null || abortedTransactions.length === 0) return [...messages]
+export function abortedRecords (messages: readonly FilterableMessage[], abortedTransactions?: readonly AbortedTransaction[] | null): boolean[] {
+  if (abortedTransactions === undefined || abortedTransactions === null || abortedTransactions.length === 0) return messages.map(() => false)
   const pending = abortedTransactions
     .map((t) => ({ producerId: String(t.producerId), firstOffset: BigInt(t.firstOffset) }))
     .sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
   const aborted = new Set<string>()
   let next = 0
-  return messages.filter((m) => {
+  return messages.map((m) => {
     const batch = m.batchContext
-    if (batch === undefined) return true
+    if (batch === undefined) return false
     const lastOffset = BigInt(batch.firstOffset) + BigInt(batch.lastOffsetDelta)
     while (next < pending.length && (pending[next] as { firstOffset: bigint }).firstOffset <= lastOffset) {
       aborted.add((pending[next] as { producerId: string }).producerId)
@@ -57,8 +57,25 @@ export function filterAbortedTransactions<M extends FilterableMessage> ({ messag
     const producerId = String(batch.producerId)
     if (m.isControlRecord === true) {
       if (isAbortMarker(m)) aborted.delete(producerId)
-      return true
+      return false
     }
-    return !(batch.inTransaction && aborted.has(producerId))
+    return batch.inTransaction && aborted.has(producerId)
   })
+}
+
+/** The records not in an aborted transaction, in order; control records are kept (the callers drop them). */
+export function filterAbortedTransactions<M extends FilterableMessage> ({ messages, abortedTransactions }: { messages: readonly M[], abortedTransactions?: readonly AbortedTransaction[] | null }): M[] {
+  const aborted = abortedRecords(messages, abortedTransactions)
+  return messages.filter((_m, i) => aborted[i] !== true)
+}
+
+/**
+ * The same records, those of aborted transactions marked as control records: kafkajs then leaves them out of a
+ * batch's records like transaction markers, but still counts them in the batch's raw records, so the next fetch
+ * starts after them (dropping them would move positions back to before a run of aborted records, and a fetch that
+ * holds nothing else would be made again and again).
+ */
+export function hideAbortedRecords<M extends FilterableMessage> ({ messages, abortedTransactions }: { messages: readonly M[], abortedTransactions?: readonly AbortedTransaction[] | null }): M[] {
+  const aborted = abortedRecords(messages, abortedTransactions)
+  return messages.map((m, i) => (aborted[i] === true ? { ...m, isControlRecord: true } : m))
 }

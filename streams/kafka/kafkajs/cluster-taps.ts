@@ -7,13 +7,14 @@
  *   - every JoinGroup kafkajs is about to send: `beforeJoin` may hold it (the returned promise) until the runtime
  *     was told about the partitions this member gives up — kafkajs has no hook of its own for that, and the
  *     JoinGroup request is the one point every rejoin of kafkajs goes through (group-consumer.ts).
- *   - each Fetch response's read_committed filtering: the records of aborted transactions are dropped here, with
- *     the rule of aborted-transactions.ts, and the response goes on with an empty aborted-transaction list, so
- *     kafkajs's own filter (wrong when transactions end in another order than they began) has nothing to do.
+ *   - each Fetch response's read_committed filtering: the records of aborted transactions are marked here as
+ *     control records (aborted-transactions.ts, hideAbortedRecords), and the response goes on with an empty
+ *     aborted-transaction list, so kafkajs's own filter (wrong when transactions end in another order than they
+ *     began) has nothing to do and kafkajs skips them like transaction markers.
  * Done by wrapping the `fetch` and `joinGroup` methods of every Broker object the cluster hands out; the Cluster
  * belongs to this one consumer, so nothing else is affected.
  */
-import { filterAbortedTransactions } from './aborted-transactions'
+import { hideAbortedRecords } from './aborted-transactions'
 import type { FetchResponse, InternalBroker, InternalCluster } from './library'
 
 export interface ClusterTapListener {
@@ -52,7 +53,7 @@ export function tapCluster (cluster: InternalCluster, listener: ClusterTapListen
   cluster.findGroupCoordinator = async (request) => tapBroker(await findGroupCoordinator(request))
 }
 
-/** The response with every partition's aborted records removed and its aborted-transaction list emptied. */
+/** The response with every partition's aborted records hidden and its aborted-transaction list emptied. */
 function withoutAbortedRecords (response: FetchResponse): FetchResponse {
   return {
     ...response,
@@ -60,7 +61,7 @@ function withoutAbortedRecords (response: FetchResponse): FetchResponse {
       ...t,
       partitions: t.partitions.map((p) => (p.abortedTransactions === undefined || p.abortedTransactions === null || p.abortedTransactions.length === 0)
         ? p
-        : { ...p, messages: filterAbortedTransactions({ messages: p.messages, abortedTransactions: p.abortedTransactions }), abortedTransactions: [] })
+        : { ...p, messages: hideAbortedRecords({ messages: p.messages, abortedTransactions: p.abortedTransactions }), abortedTransactions: [] })
     }))
   }
 }
