@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict'
 // Guards the architecture: (1) no circular imports (madge over the TypeScript sources), (2) imports only point
-// down the layer order events ← state ← streams ← processors ← topologies ← api / evaluator / cli, and
+// down the layer order events ← state ← streams ← processors ← topologies ← api / evaluator / dashboard ← bench ← cli, and
 // (3) nobody imports another top-level folder's internals/. Exits 1 with one line per violation.
 const { readdirSync, readFileSync, statSync } = require('node:fs')
 const { join, relative, resolve, dirname, sep } = require('node:path')
@@ -37,7 +37,7 @@ for (const file of files) {
     const toTop = target[0]
     if (toTop === fromTop || !(toTop in LAYER)) continue
     if (LAYER[toTop] > LAYER[fromTop] || (LAYER[toTop] === LAYER[fromTop])) {
-      violations.push(`${from.join('/')}: imports ${spec} — ${fromTop}/ may not depend on ${toTop}/ (layer order events ← state ← streams ← processors ← topologies ← api/evaluator ← cli)`)
+      violations.push(`${from.join('/')}: imports ${spec} — ${fromTop}/ may not depend on ${toTop}/ (layer order events ← state ← streams ← processors ← topologies ← api/evaluator/dashboard ← bench ← cli)`)
     }
     if (fromTop !== 'test' && fromTop !== 'bench' && target.includes('internals')) {
       violations.push(`${from.join('/')}: imports ${spec} — another folder's internals/ are private; use its public index`)

@@ -81,7 +81,7 @@ export function register (program: Command): void {
     .option('--partitions <n>', 'partitions of every topic', '6')
     .option('--commit-interval-ms <ms>', 'the instances\' commit interval: long enough that kills catch open transactions', '1500')
     .option('--session-timeout-ms <ms>', 'the instances\' group session timeout: how soon a killed instance\'s partitions move', '10000')
-    .option('--max-task-idle-ms <ms>', 'the instances\' maxTaskIdleMs (wait for known unfetched data before processing past it)', '30000')
+    .option('--max-task-idle-ms <ms>', 'the instances\' maxTaskIdleMs (wait for a partition that may hold older records — unfetched, behind an open transaction, not fetched yet — before processing past it)', '30000')
     .option('--producer-batch-records <n>', 'the instances\' producerBatchRecords: records go to the broker while the transaction is open, so kills leave open transactions with data', '20')
     .option('--drain-timeout-s <s>', 'how long to wait, after the last record was produced, for every group to consume everything', '900')
     .option('--keep', 'keep the temp directory (broker data, state directories, instance logs) for a post-mortem')

@@ -38,8 +38,8 @@ import { CliError, EXIT_USAGE, printLine } from '../output'
 export const DEFAULT_METRICS_PORT = 9464
 const PREFIX_ENV = TOPIC_PREFIX_ENV
 /**
- * Default maxTaskIdleMs of `run`: a task waits up to 10 s for a partition known to hold unfetched records before it
- * processes its other partitions past it. The evaluation topology decides timeouts by event time across
+ * Default maxTaskIdleMs of `run`: a task waits up to 10 s for a partition that may hold older records (unfetched,
+ * behind an open transaction, or not fetched yet) before it processes its other partitions past it. The evaluation topology decides timeouts by event time across
  * mission-events and evaluation-events, so processing one of them far ahead of the other after a restart would judge
  * evaluations against the wrong clock (docs/topologies.md, "Time"). The engine's own default (0) never waits.
  */
@@ -285,7 +285,7 @@ export function register (program: Command): void {
     .option('--instances <n>', 'run N child processes, each with its own state directory, and supervise them', '1')
     .option('--state-dir <dir>', 'where state stores live (default: <.local>/state, or $DEVTRIP_LOCAL_DIR/state)')
     .option('--commit-interval-ms <ms>', 'how often tasks commit their transaction (default: the engine\'s, 100 ms under exactly-once)')
-    .option('--max-task-idle-ms <ms>', `how long a task waits for a partition known to have unfetched records before processing past it (default ${DEFAULT_MAX_TASK_IDLE_MS})`)
+    .option('--max-task-idle-ms <ms>', `how long a task waits for a partition that may hold older records (unfetched, behind an open transaction, or not fetched yet) before processing past it (default ${DEFAULT_MAX_TASK_IDLE_MS})`)
     .option('--producer-batch-records <n>', 'records collected before they are sent inside the open transaction (default: the engine\'s, 5000; the rest goes at commit)')
     .option('--session-timeout-ms <ms>', 'consumer group session timeout: how soon a dead instance\'s partitions move (default: the engine\'s, 45000)')
     .option('--metrics-port <port>', `serve Prometheus /metrics on this port (default: $METRICS_PORT, else ${DEFAULT_METRICS_PORT})`)
