@@ -39,34 +39,35 @@ export function withVisibleNewTopics (admin: KafkaAdmin, timeoutMs: number): Kaf
 }
 
 async function waitUntilVisible (admin: KafkaAdmin, names: readonly string[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
+  await waitUntilSettled('createTopics', 'created but not visible with a leader for every partition', timeoutMs, async () => {
     const listed = new Set(await admin.listTopics())
-    if (names.every((n) => listed.has(n))) {
-      const described = await admin.describeTopics(names).catch(() => [])
-      const ready = described.length === names.length && described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
-      if (ready) return
-    }
-    if (Date.now() > deadline) {
-      throw new DevtripError('DEVTRIP_TIMEOUT', `createTopics: ${names.join(', ')} created but not visible with a leader for every partition after ${timeoutMs} ms`, {
-        canRetry: true,
-        details: { topics: names, hint: 'the broker may be overloaded; check its log, then retry (createTopics is idempotent)' }
-      })
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
-  }
+    if (!names.every((n) => listed.has(n))) return names
+    const described = await admin.describeTopics(names).catch(() => [])
+    const ready = described.length === names.length && described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+    return ready ? [] : names
+  })
 }
 
 async function waitUntilGone (admin: KafkaAdmin, names: readonly string[], timeoutMs: number): Promise<void> {
+  await waitUntilSettled('deleteTopics', 'deleted but still listed', timeoutMs, async () => {
+    const listed = new Set(await admin.listTopics())
+    return names.filter((n) => listed.has(n))
+  })
+}
+
+/**
+ * Asks `unsettled` every POLL_MS until it names no topic; past the timeout, a retriable DEVTRIP_TIMEOUT naming the
+ * topics it still named.
+ */
+async function waitUntilSettled (operation: 'createTopics' | 'deleteTopics', problem: string, timeoutMs: number, unsettled: () => Promise<readonly string[]>): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const listed = new Set(await admin.listTopics())
-    const still = names.filter((n) => listed.has(n))
-    if (still.length === 0) return
+    const pending = await unsettled()
+    if (pending.length === 0) return
     if (Date.now() > deadline) {
-      throw new DevtripError('DEVTRIP_TIMEOUT', `deleteTopics: ${still.join(', ')} deleted but still listed after ${timeoutMs} ms`, {
+      throw new DevtripError('DEVTRIP_TIMEOUT', `${operation}: ${pending.join(', ')} ${problem} after ${timeoutMs} ms`, {
         canRetry: true,
-        details: { topics: still, hint: 'the broker may be overloaded; check its log, then retry (deleteTopics is idempotent)' }
+        details: { topics: pending, hint: `the broker may be overloaded; check its log, then retry (${operation} is idempotent)` }
       })
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS))
