@@ -214,8 +214,8 @@ export async function runEngineBench (options: EngineBenchOptions, env: EngineBe
   }
   const ceilingEventsPerSec = medianOrNull(runs.filter((r) => r.client === clients[0]).map((r) => r.ceiling?.eventsPerSec))
   const summaries = clients.map((client) => summarizeClient(client, runs.filter((r) => r.client === client), latencyRates.get(client) as number, ceilingEventsPerSec))
-  const first = summaries[0] as EngineBenchClientSummary
-  const clientSummaries = summaries.map((c) => ({ ...c, relativeToFirst: round(c.eventsPerSec / first.eventsPerSec, 3) }))
+  const first = summaries[0] as ClientFigures
+  const clientSummaries: EngineBenchClientSummary[] = summaries.map((c) => ({ ...c, relativeToFirst: round(c.eventsPerSec / first.eventsPerSec, 3) }))
   return {
     eventsPerSec: first.eventsPerSec,
     p50Ms: first.p50Ms,
@@ -239,7 +239,10 @@ export async function runEngineBench (options: EngineBenchOptions, env: EngineBe
   }
 }
 
-function summarizeClient (client: KafkaAdapterName, runs: readonly EngineBenchRun[], latencyRate: number, ceilingEventsPerSec: number | null): EngineBenchClientSummary {
+/** A client's figures on their own (its ratio to the first client needs the first one's). */
+type ClientFigures = Omit<EngineBenchClientSummary, 'relativeToFirst'>
+
+function summarizeClient (client: KafkaAdapterName, runs: readonly EngineBenchRun[], latencyRate: number, ceilingEventsPerSec: number | null): ClientFigures {
   const eventsPerSec = medianOrNull(runs.map((r) => r.engine.eventsPerSec)) as number
   return {
     client,
@@ -249,7 +252,6 @@ function summarizeClient (client: KafkaAdapterName, runs: readonly EngineBenchRu
     p99Ms: round(medianOrNull(runs.map((r) => r.engine.latency.latency.p99Ms)) as number, 2),
     maxMs: round(Math.max(...runs.map((r) => r.engine.latency.latency.maxMs)), 2),
     ratio: ceilingEventsPerSec === null ? null : round(eventsPerSec / ceilingEventsPerSec, 3),
-    relativeToFirst: 1,
     commits: medianOrNull(runs.map((r) => r.engine.commits)) as number,
     outputRecordsVerified: runs.reduce((n, r) => n + r.engine.outputRecordsVerified, 0)
   }
